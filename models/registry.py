@@ -1,0 +1,56 @@
+"""Model registry: public model names → loaded engines and their work pools, built once at start-up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.asr import WhisperEngine
+from models.config import ModelConfig, PulseConfig
+from models.pool import InferencePool
+
+log = logging.getLogger(__name__)
+
+
+class ModelLoadError(RuntimeError):
+    """A configured model could not be loaded; start-up must stop with this message."""
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    config: ModelConfig
+    engine: WhisperEngine
+    pool: InferencePool
+
+
+class ModelRegistry:
+    def __init__(self, models: dict[str, LoadedModel]) -> None:
+        self._models = models
+
+    @classmethod
+    def load(cls, config: PulseConfig, cache_dir: Path) -> ModelRegistry:
+        """Load every configured model; engines with identical weights are shared."""
+        engines: dict[tuple[str, ...], WhisperEngine] = {}
+        loaded: dict[str, LoadedModel] = {}
+        for name, mc in config.models.items():
+            key = (mc.weights.model_dump_json(), mc.device, mc.compute_type)
+            try:
+                engine = engines.get(key) or WhisperEngine(name, mc, cache_dir)
+            except Exception as exc:
+                raise ModelLoadError(f"model {name!r} failed to load: {exc}") from exc
+            engines[key] = engine
+            loaded[name] = LoadedModel(name, mc, engine, InferencePool(name, mc.num_workers, mc.max_queue))
+            log.info("model %s ready (%s)", name, engine.model_dir)
+        return cls(loaded)
+
+    def get(self, name: str) -> LoadedModel | None:
+        return self._models.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._models)
+
+    def shutdown(self) -> None:
+        for model in self._models.values():
+            model.pool.shutdown()
