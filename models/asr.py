@@ -64,7 +64,9 @@ class WhisperEngine:
             speech_pad_ms=decode.vad_speech_pad_ms,
         )
 
-    def detect_language(self, audio: np.ndarray, candidates: tuple[str, ...], decode: DecodeConfig) -> tuple[str, float]:
+    def detect_language(
+        self, audio: np.ndarray, candidates: tuple[str, ...], decode: DecodeConfig
+    ) -> tuple[str, float]:
         """Most probable language among `candidates` on the speech of `audio`."""
         _, _, probabilities = self.model.detect_language(
             audio, vad_filter=decode.vad_filter, vad_parameters=self._vad(decode)
@@ -123,5 +125,7 @@ class WhisperEngine:
             text=joiner.join(texts),
             words=words,
             language=info.language,
-            language_probability=language_probability if language_probability is not None else info.language_probability,
+            language_probability=language_probability
+            if language_probability is not None
+            else info.language_probability,
         )

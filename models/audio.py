@@ -25,7 +25,9 @@ def iter_pcm_blocks(source: BinaryIO | str, block_seconds: float = 30.0) -> Iter
     try:
         container = av.open(source, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise AudioDecodeError(f"Could not decode audio: the data is not a supported audio container ({exc.__class__.__name__}).") from exc
+        raise AudioDecodeError(
+            f"Could not decode audio: the data is not a supported audio container ({exc.__class__.__name__})."
+        ) from exc
     with container:
         if not container.streams.audio:
             raise AudioDecodeError("Could not decode audio: the file has no audio stream.")
@@ -51,7 +53,9 @@ def iter_pcm_blocks(source: BinaryIO | str, block_seconds: float = 30.0) -> Iter
                 pending.append(out.to_ndarray().reshape(-1))
         except (av.FFmpegError, ValueError) as exc:
             if not decoded_any and not pending:
-                raise AudioDecodeError(f"Could not decode audio: {exc.__class__.__name__} while reading the stream.") from exc
+                raise AudioDecodeError(
+                    f"Could not decode audio: {exc.__class__.__name__} while reading the stream."
+                ) from exc
         if pending:
             joined = np.concatenate(pending)
             if joined.size:

@@ -1,0 +1,121 @@
+"""Named hyper-parameters of the speaker stages (diarization, gender, emotion), filled from YAML `stages`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class VadConfig:
+    """Silero VAD (bundled with faster-whisper) used to find where speakers talk."""
+
+    threshold: float = 0.5
+    min_speech_ms: int = 200
+    min_silence_ms: int = 300
+    speech_pad_ms: int = 100
+
+
+@dataclass
+class EmbeddingConfig:
+    """How the shared embedding track is cut: one speaker vector per window of speech."""
+
+    backend: str = "resemblyzer"
+    window_seconds: float = 1.5
+    hop_seconds: float = 0.25
+    # Speech regions shorter than this produce no window: too short for a reliable voice print.
+    min_region_seconds: float = 0.3
+    # Windows are volume-normalised up to this level (the encoder was trained at -30 dBFS).
+    target_dbfs: float = -30.0
+    # Prosodic features (pitch/energy) feed the emotion head; computed on the same windows.
+    pitch_fmin: float = 60.0
+    pitch_fmax: float = 400.0
+    threads: int = 2
+
+
+@dataclass
+class DiarizationConfig:
+    """Embedded diarization: VAD → window embeddings → clustering → resegmentation → word snapping."""
+
+    backend: str = "embedded"
+    vad: VadConfig = field(default_factory=VadConfig)
+    # Clustering: spectral clustering on a pruned cosine-affinity matrix; eigengap picks the count.
+    clustering: str = "spectral"
+    max_speakers: int = 8
+    # Keep this fraction of strongest affinities per row (NME-SC style p-pruning).
+    pruning_fraction: float = 0.25
+    # Below this mean off-diagonal cosine similarity spread, the file is one speaker.
+    single_speaker_threshold: float = 0.8
+    # Agglomerative alternative: merge until cosine distance exceeds this.
+    ahc_threshold: float = 0.35
+    # Resegmentation: re-assign windows to speaker centroids this many times (VBx-like refinement).
+    resegment_iterations: int = 2
+    # A speaker whose total speech is below this is merged into its closest neighbour.
+    min_speaker_seconds: float = 1.0
+    # Frame grid for turn decisions and the median filter length (in frames) that smooths them.
+    frame_seconds: float = 0.05
+    smoothing_frames: int = 9
+    # pyannote backend (GPU deployments): local path or hub id + token.
+    pyannote_pipeline: str = "pyannote/speaker-diarization-3.1"
+    pyannote_token: str | None = None
+    pyannote_device: str = "cpu"
+
+
+@dataclass
+class ClassifierConfig:
+    """A gender or emotion stage: embedded linear head or a transformers audio-classification model."""
+
+    backend: str = "embedded"
+    # Embedded: path to committed .npz weights (relative paths resolve inside models/speakers/weights).
+    weights: str = ""
+    # transformers backend: local path or hub id (fetched at deploy time), and model label → our label.
+    model: str | None = None
+    label_map: dict[str, str] = field(default_factory=dict)
+    device: str = "cpu"
+    # transformers backend: audio per classified segment is capped to this length.
+    max_segment_seconds: float = 10.0
+
+
+def _default_gender() -> ClassifierConfig:
+    return ClassifierConfig(weights="gender.npz")
+
+
+def _default_emotion() -> ClassifierConfig:
+    # RAVDESS-trained head: CC BY-NC-SA 4.0 (non-commercial). See weights/README.md.
+    return ClassifierConfig(weights="emotion.npz")
+
+
+@dataclass
+class SpeakerStagesConfig:
+    """The `stages` section for diarization, gender and emotion plus the shared embedding track."""
+
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    diarization: DiarizationConfig = field(default_factory=DiarizationConfig)
+    gender: ClassifierConfig = field(default_factory=_default_gender)
+    emotion: ClassifierConfig = field(default_factory=_default_emotion)
+
+    @classmethod
+    def from_stages(cls, stages: dict[str, Any] | None) -> SpeakerStagesConfig:
+        """Build from YAML `stages` (keys `embedding`, `diarization`, `gender`, `emotion`; others ignored)."""
+        stages = stages or {}
+        config = cls()
+        for name in ("embedding", "diarization", "gender", "emotion"):
+            if stages.get(name) is not None:
+                setattr(config, name, _fill(getattr(config, name), stages[name], f"stages.{name}"))
+        return config
+
+
+def _fill(base: T, values: dict[str, Any], where: str) -> T:
+    """Copy of dataclass `base` with `values` applied; unknown keys are an error naming the YAML path."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{where} must be a mapping")
+    known = {f.name: f for f in fields(base)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ValueError(f"unknown key {where}.{key}; known: {', '.join(sorted(known))}")
+        current = getattr(base, key)
+        kwargs[key] = _fill(current, value, f"{where}.{key}") if is_dataclass(current) else value
+    return type(base)(**{**{f: getattr(base, f) for f in known}, **kwargs})

@@ -1,0 +1,1 @@
+"""Transport side of pulse-server: FastAPI app factory, routes, wire schemas, auth and errors."""

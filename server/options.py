@@ -1,0 +1,78 @@
+"""Validation of the pre-recorded request's query options into a typed request (§3.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from models.languages import LanguageNotAvailable, LanguagePlan, UnknownLanguage, plan_language
+from models.registry import LoadedModel, ModelRegistry
+from server.errors import ApiError
+from server.params import parse_bool
+
+MODEL_NAMES = ("pulse", "pulse-pro")
+MISSING_MODEL = "Missing required query param: model. Supported values: pulse | pulse-pro."
+INVALID_MODEL = "Invalid value for query param: model. Supported values: pulse | pulse-pro."
+
+# Options that a later stage implements; until it is enabled, asking for one is an error, never a silent no-op.
+FEATURE_FLAGS = ("diarize", "redact_pii", "redact_pci", "emotion_detection", "gender_detection")
+
+
+@dataclass(frozen=True)
+class PrerecordedRequest:
+    model: LoadedModel
+    language: LanguagePlan
+    word_timestamps: bool
+    features: frozenset[str]
+
+
+def resolve_model(registry: ModelRegistry, params: Mapping[str, str], default: str | None) -> LoadedModel:
+    name = (params.get("model") or "").strip() or default
+    if not name:
+        raise ApiError(400, MISSING_MODEL)
+    model = registry.get(name) if name in MODEL_NAMES else None
+    if model is None:
+        raise ApiError(400, INVALID_MODEL)
+    return model
+
+
+def region_error(code: str) -> ApiError:
+    message = f"Language '{code}' has not been enabled in this region. Please contact support to request access."
+    body = {
+        "status": "error",
+        "error_code": "LANGUAGE_NOT_ENABLED_IN_REGION",
+        "message": message,
+        "language": code,
+        "region": "self-hosted",
+    }
+    return ApiError(400, message, body=body)
+
+
+def resolve_language(model: LoadedModel, code: str | None) -> LanguagePlan:
+    try:
+        return plan_language(code, model.engine.supported_languages, model.config.english_only)
+    except LanguageNotAvailable as exc:
+        raise region_error(exc.code) from None
+    except UnknownLanguage as exc:
+        raise ApiError(
+            400, f"Invalid value for query param: language. '{exc}' is not a supported language code."
+        ) from None
+
+
+def parse_prerecorded(
+    registry: ModelRegistry,
+    params: Mapping[str, str],
+    *,
+    default_model: str | None,
+    default_language: str | None,
+    enabled_features: frozenset[str],
+) -> PrerecordedRequest:
+    model = resolve_model(registry, params, default_model)
+    language = resolve_language(model, params.get("language") or default_language)
+    features = frozenset(flag for flag in FEATURE_FLAGS if parse_bool(params, flag))
+    unsupported = sorted(features - enabled_features)
+    if unsupported:
+        raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
+    if params.get("webhook_url"):
+        raise ApiError(400, "Unsupported option: webhook_url is not available on this server yet.")
+    return PrerecordedRequest(model, language, parse_bool(params, "word_timestamps"), features)
