@@ -1,0 +1,29 @@
+"""Session fixtures: one real server on the embedded default config, shared by protocol tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DATA, REPO, ServerProcess, start_server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not DATA.exists():
+        raise pytest.UsageError(f"shared test data not found at {DATA} (set PULSE_SHARED_DATA)")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The embedded default (`configs/default.yaml`) behind API keys, on a free loopback port."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    proc = start_server(REPO / "configs" / "default.yaml", log)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def default_config() -> Path:
+    return REPO / "configs" / "default.yaml"

@@ -1,0 +1,150 @@
+"""Shared test utilities: locate ../shared/data, start a real server process, make audio files."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("PULSE_SHARED_DATA", REPO.parent / "shared" / "data"))
+JFK = DATA / "asr_en" / "jfk.flac"
+API_KEY = "sk_test_full"
+PULSE_ONLY_KEY = "sk_test_pulse_only"
+
+
+def manifest(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServerProcess:
+    """A real `pulse-server serve` subprocess on loopback."""
+
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    api_key: str = API_KEY
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(
+    config: Path, log_path: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> ServerProcess:
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "PULSE_API_KEYS": f"{API_KEY},{PULSE_ONLY_KEY}:pulse",
+        "PULSE_CACHE_DIR": str(REPO / ".cache"),
+        "PULSE_DATA_DIR": str(log_path.parent / f"data-{port}"),
+        **(env or {}),
+    }
+    log_file = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+        ],
+        cwd=REPO,
+        env=full_env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    server = ServerProcess(port, process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.base_url}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"server did not become healthy:\n{server.log()}")
+
+
+def load_pcm(path: Path) -> np.ndarray:
+    """Decode a clip with PyAV (independently of the server code) to 16 kHz mono float32."""
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+        chunks = [
+            out.to_ndarray().reshape(-1) for frame in container.decode(audio=0) for out in resampler.resample(frame)
+        ]
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def encode_audio(pcm: np.ndarray, path: Path, codec: str, rate: int = 16000, fmt: str | None = None) -> Path:
+    """Write mono float32 audio with PyAV in the given codec/container (mp3, ogg/opus, wav …)."""
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate, layout="mono")
+        frame_size = 960 if codec in ("libopus", "opus") else 1152 if codec in ("libmp3lame", "mp3") else 1024
+        data = (np.clip(pcm, -1, 1) * 32767).astype(np.int16)
+        for start in range(0, data.size, frame_size):
+            piece = data[start : start + frame_size]
+            frame = av.AudioFrame.from_ndarray(piece.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def write_wav(pcm: np.ndarray, path: Path, rate: int = 16000) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes((np.clip(pcm, -1, 1) * 32767).astype(np.int16).tobytes())
+    return path
