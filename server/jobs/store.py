@@ -1,0 +1,421 @@
+"""Durable job store: an abstract interface and the embedded SQLite (WAL) implementation.
+
+All methods are blocking; async callers wrap them in `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from server.jobs import requestlog
+from server.jobs.audio_files import adopt_audio, write_audio
+from server.jobs.records import JobRecord, JobStatus, LogEntry, LogPage, NewJob, Timeseries
+
+DB_NAME = "jobs.sqlite3"
+# A bounded scan in claim(): poisoned jobs met on the way are failed, then the next one is tried.
+CLAIM_SCAN_LIMIT = 32
+BUSY_TIMEOUT_MS = 10_000
+
+_JOB_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    request_id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    model TEXT NOT NULL,
+    options TEXT NOT NULL,
+    audio_path TEXT,
+    owner TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    result TEXT,
+    error TEXT,
+    webhook_url TEXT,
+    webhook_method TEXT NOT NULL DEFAULT 'POST',
+    webhook_extra TEXT NOT NULL DEFAULT '{}',
+    delivery_attempts INTEGER NOT NULL DEFAULT 0,
+    delivery_error TEXT,
+    next_delivery_at REAL,
+    delivered_at REAL,
+    delivery_owner TEXT,
+    delivery_lease_until REAL,
+    lease_owner TEXT,
+    lease_until REAL,
+    audio_delete_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs(status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_delivery_due ON jobs(next_delivery_at) WHERE next_delivery_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_audio_due ON jobs(audio_delete_at) WHERE audio_delete_at IS NOT NULL;
+"""
+
+_JOB_COLUMNS = (
+    "request_id, created_at, updated_at, model, options, audio_path, owner, status, attempts, result, error, "
+    "webhook_url, webhook_method, webhook_extra, delivery_attempts, delivery_error, next_delivery_at, "
+    "delivered_at, lease_owner, lease_until"
+)
+
+
+class JobStore(ABC):
+    """What the worker pool and the routers need from a job database (SQLite or a server DB)."""
+
+    audio_dir: Path
+
+    @abstractmethod
+    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "") -> Path:
+        """Put a job's audio in the store's audio dir, fsynced; call before enqueue()."""
+
+    @abstractmethod
+    def enqueue(self, job: NewJob) -> JobRecord:
+        """Record an accepted job; it is durable when this returns."""
+
+    @abstractmethod
+    def claim(self, worker_id: str, lease_seconds: float, max_attempts: int | None = None) -> JobRecord | None:
+        """Atomically take the oldest queued job (or a running one whose lease expired)."""
+
+    @abstractmethod
+    def renew_lease(self, request_id: str, worker_id: str, lease_seconds: float) -> bool: ...
+
+    @abstractmethod
+    def release(self, request_id: str, worker_id: str) -> None:
+        """Put a claimed job back in the queue without counting the attempt (graceful stop)."""
+
+    @abstractmethod
+    def complete(self, request_id: str, worker_id: str, result: dict[str, Any]) -> bool:
+        """Store the result; False if this worker no longer owns the job (its result is dropped)."""
+
+    @abstractmethod
+    def fail(self, request_id: str, worker_id: str, error: str, *, retryable: bool, max_attempts: int) -> JobStatus:
+        """Record a processing error; retryable errors go back to the queue until max_attempts."""
+
+    @abstractmethod
+    def claim_delivery(self, worker_id: str, lease_seconds: float) -> JobRecord | None:
+        """Take one finished job whose webhook is due and not yet delivered."""
+
+    @abstractmethod
+    def record_delivery_attempt(self, request_id: str, error: str, next_attempt_at: float | None) -> None:
+        """A failed callback; next_attempt_at None = give up (delivery_failed)."""
+
+    @abstractmethod
+    def mark_delivered(self, request_id: str) -> bool: ...
+
+    @abstractmethod
+    def get(self, request_id: str) -> JobRecord | None: ...
+
+    @abstractmethod
+    def requeue_running(self) -> int:
+        """At start-up: jobs a crashed process was running go back to the queue."""
+
+    @abstractmethod
+    def audio_due(self, now: float | None = None) -> list[tuple[str, Path]]: ...
+
+    @abstractmethod
+    def mark_audio_deleted(self, request_id: str) -> None: ...
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]: ...
+
+    @abstractmethod
+    def log_request(self, entry: LogEntry, *, keep_transcript: bool) -> None: ...
+
+    @abstractmethod
+    def list_logs(self, owner: str, page: int, page_size: int) -> LogPage: ...
+
+    @abstractmethod
+    def delete_log(self, owner: str, request_id: str) -> None: ...
+
+    @abstractmethod
+    def usage_timeseries(self, owner: str, start: datetime, end: datetime, granularity: str) -> Timeseries: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SqliteJobStore(JobStore):
+    """One SQLite file in WAL mode; one connection guarded by a lock (safe from worker threads)."""
+
+    def __init__(self, data_dir: Path, *, synchronous: str = "FULL", audio_retention_s: float = 0.0) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"sqlite_synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        self.data_dir = Path(data_dir)
+        self.audio_dir = self.data_dir / "audio"
+        self.audio_dir.mkdir(parents=True, exist_ok=True)
+        self.audio_retention_s = audio_retention_s
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.data_dir / DB_NAME, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._conn.executescript(_JOB_SCHEMA + requestlog.SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so claim's read-then-update cannot race
+        # with another process using the same file.
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _row(self, conn: sqlite3.Connection, request_id: str) -> JobRecord | None:
+        row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE request_id = ?", (request_id,)).fetchone()
+        return _record(row) if row else None
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "") -> Path:
+        if isinstance(data, Path):
+            return adopt_audio(self.audio_dir, request_id, data, suffix)
+        return write_audio(self.audio_dir, request_id, data, suffix)
+
+    def enqueue(self, job: NewJob) -> JobRecord:
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO jobs (request_id, created_at, updated_at, model, options, audio_path, owner, status, "
+                "webhook_url, webhook_method, webhook_extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job.request_id,
+                    now,
+                    now,
+                    job.model,
+                    json.dumps(job.options),
+                    str(job.audio_path),
+                    job.owner,
+                    JobStatus.QUEUED.value,
+                    job.webhook_url,
+                    job.webhook_method.upper(),
+                    json.dumps(job.webhook_extra),
+                ),
+            )
+            record = self._row(conn, job.request_id)
+        assert record is not None
+        return record
+
+    def claim(self, worker_id: str, lease_seconds: float, max_attempts: int | None = None) -> JobRecord | None:
+        now = time.time()
+        with self._tx() as conn:
+            for _ in range(CLAIM_SCAN_LIMIT):
+                row = conn.execute(
+                    "SELECT request_id, attempts FROM jobs WHERE status = 'queued' "
+                    "OR (status = 'running' AND lease_until < ?) ORDER BY created_at, rowid LIMIT 1",
+                    (now,),
+                ).fetchone()
+                if row is None:
+                    return None
+                if max_attempts is not None and row["attempts"] >= max_attempts:
+                    # Each earlier run died without reporting (e.g. the process was killed mid-job).
+                    message = f"processing did not finish after {row['attempts']} attempts"
+                    self._finish_failed(conn, row["request_id"], message, now)
+                    continue
+                conn.execute(
+                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, "
+                    "lease_until = ?, updated_at = ? WHERE request_id = ?",
+                    (worker_id, now + lease_seconds, now, row["request_id"]),
+                )
+                return self._row(conn, row["request_id"])
+        return None
+
+    def renew_lease(self, request_id: str, worker_id: str, lease_seconds: float) -> bool:
+        now = time.time()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET lease_until = ? WHERE request_id = ? AND status = 'running' AND lease_owner = ?",
+                (now + lease_seconds, request_id, worker_id),
+            )
+            return cur.rowcount == 1
+
+    def release(self, request_id: str, worker_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL, "
+                "lease_until = NULL, updated_at = ? WHERE request_id = ? AND status = 'running' AND lease_owner = ?",
+                (time.time(), request_id, worker_id),
+            )
+
+    def _after_final(self, conn: sqlite3.Connection, request_id: str, now: float) -> None:
+        # With a webhook the job waits for delivery; without one the audio can go now.
+        conn.execute(
+            "UPDATE jobs SET next_delivery_at = CASE WHEN webhook_url IS NOT NULL THEN ? END, "
+            "audio_delete_at = CASE WHEN webhook_url IS NULL THEN ? END WHERE request_id = ?",
+            (now, now + self.audio_retention_s, request_id),
+        )
+
+    def _finish_failed(self, conn: sqlite3.Connection, request_id: str, error: str, now: float) -> None:
+        body = {"status": "failed", "request_id": request_id, "error": error}
+        conn.execute(
+            "UPDATE jobs SET status = 'failed', error = ?, result = ?, lease_owner = NULL, lease_until = NULL, "
+            "updated_at = ? WHERE request_id = ?",
+            (error, json.dumps(body), now, request_id),
+        )
+        self._after_final(conn, request_id, now)
+
+    def complete(self, request_id: str, worker_id: str, result: dict[str, Any]) -> bool:
+        now = time.time()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status = 'done', result = ?, error = NULL, lease_owner = NULL, lease_until = NULL, "
+                "updated_at = ? WHERE request_id = ? AND status = 'running' AND lease_owner = ?",
+                (json.dumps(result), now, request_id, worker_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            self._after_final(conn, request_id, now)
+            return True
+
+    def fail(self, request_id: str, worker_id: str, error: str, *, retryable: bool, max_attempts: int) -> JobStatus:
+        now = time.time()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT attempts FROM jobs WHERE request_id = ? AND status = 'running' AND lease_owner = ?",
+                (request_id, worker_id),
+            ).fetchone()
+            if row is None:
+                record = self._row(conn, request_id)
+                return record.status if record else JobStatus.FAILED
+            if retryable and row["attempts"] < max_attempts:
+                conn.execute(
+                    "UPDATE jobs SET status = 'queued', error = ?, lease_owner = NULL, lease_until = NULL, "
+                    "updated_at = ? WHERE request_id = ?",
+                    (error, now, request_id),
+                )
+                return JobStatus.QUEUED
+            self._finish_failed(conn, request_id, error, now)
+            return JobStatus.FAILED
+
+    def claim_delivery(self, worker_id: str, lease_seconds: float) -> JobRecord | None:
+        now = time.time()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT request_id FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= ? "
+                "AND delivered_at IS NULL AND status IN ('done', 'failed') "
+                "AND (delivery_lease_until IS NULL OR delivery_lease_until < ?) ORDER BY next_delivery_at LIMIT 1",
+                (now, now),
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE jobs SET delivery_owner = ?, delivery_lease_until = ? WHERE request_id = ?",
+                (worker_id, now + lease_seconds, row["request_id"]),
+            )
+            return self._row(conn, row["request_id"])
+
+    def record_delivery_attempt(self, request_id: str, error: str, next_attempt_at: float | None) -> None:
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE jobs SET delivery_attempts = delivery_attempts + 1, delivery_error = ?, next_delivery_at = ?, "
+                "delivery_owner = NULL, delivery_lease_until = NULL, updated_at = ? "
+                "WHERE request_id = ? AND delivered_at IS NULL",
+                (error, next_attempt_at, now, request_id),
+            )
+            if next_attempt_at is None:
+                conn.execute(
+                    "UPDATE jobs SET status = 'delivery_failed', audio_delete_at = ? WHERE request_id = ?",
+                    (now + self.audio_retention_s, request_id),
+                )
+
+    def mark_delivered(self, request_id: str) -> bool:
+        now = time.time()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status = 'delivered', delivered_at = ?, delivery_attempts = delivery_attempts + 1, "
+                "delivery_error = NULL, next_delivery_at = NULL, delivery_owner = NULL, delivery_lease_until = NULL, "
+                "audio_delete_at = ?, updated_at = ? WHERE request_id = ? AND delivered_at IS NULL",
+                (now, now + self.audio_retention_s, now, request_id),
+            )
+            return cur.rowcount == 1
+
+    def get(self, request_id: str) -> JobRecord | None:
+        with self._lock:
+            return self._row(self._conn, request_id)
+
+    def requeue_running(self) -> int:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE status = 'running'",
+                (time.time(),),
+            )
+            conn.execute("UPDATE jobs SET delivery_owner = NULL, delivery_lease_until = NULL")
+            return cur.rowcount
+
+    def audio_due(self, now: float | None = None) -> list[tuple[str, Path]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT request_id, audio_path FROM jobs WHERE audio_delete_at IS NOT NULL AND audio_delete_at <= ?",
+                (time.time() if now is None else now,),
+            ).fetchall()
+        return [(r["request_id"], Path(r["audio_path"])) for r in rows if r["audio_path"]]
+
+    def mark_audio_deleted(self, request_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE jobs SET audio_path = NULL, audio_delete_at = NULL WHERE request_id = ?", (request_id,)
+            )
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    # -- request log ----------------------------------------------------------------------------
+
+    def log_request(self, entry: LogEntry, *, keep_transcript: bool) -> None:
+        with self._tx() as conn:
+            requestlog.insert(conn, entry, keep_transcript=keep_transcript)
+
+    def list_logs(self, owner: str, page: int, page_size: int) -> LogPage:
+        with self._lock:
+            return requestlog.page(self._conn, owner, page, page_size)
+
+    def delete_log(self, owner: str, request_id: str) -> None:
+        with self._tx() as conn:
+            requestlog.soft_delete(conn, owner, request_id)
+
+    def usage_timeseries(self, owner: str, start: datetime, end: datetime, granularity: str) -> Timeseries:
+        with self._lock:
+            return requestlog.timeseries(self._conn, owner, start, end, granularity)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    return JobRecord(
+        request_id=row["request_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        model=row["model"],
+        options=json.loads(row["options"]),
+        audio_path=Path(row["audio_path"]) if row["audio_path"] else None,
+        owner=row["owner"],
+        status=JobStatus(row["status"]),
+        attempts=row["attempts"],
+        result=json.loads(row["result"]) if row["result"] else None,
+        error=row["error"],
+        webhook_url=row["webhook_url"],
+        webhook_method=row["webhook_method"],
+        webhook_extra=json.loads(row["webhook_extra"]),
+        delivery_attempts=row["delivery_attempts"],
+        delivery_error=row["delivery_error"],
+        next_delivery_at=row["next_delivery_at"],
+        delivered_at=row["delivered_at"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+    )
