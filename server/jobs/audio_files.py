@@ -46,19 +46,24 @@ def write_audio(audio_dir: Path, request_id: str, data: bytes | Iterable[bytes],
     return target
 
 
-def adopt_audio(audio_dir: Path, request_id: str, source: Path, suffix: str = "") -> Path:
-    """Move an already written file (upload spool, URL download) into the audio dir, durably."""
+def adopt_audio(audio_dir: Path, request_id: str, source: Path, suffix: str = "", *, move: bool = False) -> Path:
+    """Copy a file into the audio dir durably; move it instead only when the caller owns it (a spool file)."""
     audio_dir.mkdir(parents=True, exist_ok=True)
     target = audio_target(audio_dir, request_id, suffix)
-    try:
-        os.replace(source, target)
-    except OSError:
-        # Different file system: copy, then drop the source.
-        partial = target.with_name(target.name + ".part")
+    partial = target.with_name(target.name + ".part")
+    moved = False
+    if move:
+        try:
+            os.replace(source, partial)
+            moved = True
+        except OSError:
+            pass  # different file system: fall back to a copy
+    if not moved:
         shutil.copyfile(source, partial)
-        os.replace(partial, target)
-        source.unlink(missing_ok=True)
-    with open(target, "rb") as handle:
+    with open(partial, "rb+") as handle:
         os.fsync(handle.fileno())
+    os.replace(partial, target)
+    if move and not moved:
+        source.unlink(missing_ok=True)
     _fsync_dir(audio_dir)
     return target

@@ -69,8 +69,11 @@ class JobStore(ABC):
     audio_dir: Path
 
     @abstractmethod
-    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "") -> Path:
-        """Put a job's audio in the store's audio dir, fsynced; call before enqueue()."""
+    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "", *, move: bool = False) -> Path:
+        """Put a job's audio in the store's audio dir, fsynced; call before enqueue().
+
+        A Path is copied; `move=True` moves it instead (only for files the caller owns, e.g. a spool file).
+        """
 
     @abstractmethod
     def enqueue(self, job: NewJob) -> JobRecord:
@@ -177,9 +180,9 @@ class SqliteJobStore(JobStore):
 
     # -- jobs ---------------------------------------------------------------------------------
 
-    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "") -> Path:
+    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "", *, move: bool = False) -> Path:
         if isinstance(data, Path):
-            return adopt_audio(self.audio_dir, request_id, data, suffix)
+            return adopt_audio(self.audio_dir, request_id, data, suffix, move=move)
         return write_audio(self.audio_dir, request_id, data, suffix)
 
     def enqueue(self, job: NewJob) -> JobRecord:

@@ -122,12 +122,16 @@ class JobsService:
         webhook_extra: dict[str, str] | None = None,
         request_id: str | None = None,
         suffix: str = "",
+        move_audio: bool = False,
     ) -> JobRecord:
-        """Save audio (fsync), record the job (commit), wake a worker. Raises UrlRefused for a bad webhook."""
+        """Save audio (fsync), record the job (commit), wake a worker. Raises UrlRefused for a bad webhook.
+
+        A Path is copied unless `move_audio=True` (use that for spool/download files the caller owns).
+        """
         if webhook_url:
             await self.guard.check(webhook_url, what="webhook_url")
         request_id = request_id or str(uuid.uuid4())
-        audio_path = await asyncio.to_thread(self.store.save_audio, request_id, audio, suffix)
+        audio_path = await asyncio.to_thread(lambda: self.store.save_audio(request_id, audio, suffix, move=move_audio))
         job = NewJob(
             request_id=request_id,
             model=model,
