@@ -25,6 +25,8 @@ class ItnConfig:
     read as a number (phone, PIN, account); shorter runs stay words.
     `group_from`: thousands separators from this value up ("2000" but "12,300").
     `classes`: which rule families run; the `numerals` pass uses only plain-number classes.
+    `max_span_tokens`: the longest stretch of tokens a rule looks at (a 15-digit phone number with
+    "double"s fits); it bounds the work per word on long transcripts.
     """
 
     min_standalone: int = 10
@@ -32,6 +34,7 @@ class ItnConfig:
     min_digit_run: int = 4
     group_from: int = 10_000
     classes: frozenset[str] = field(default=ALL_CLASSES)
+    max_span_tokens: int = 32
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,15 @@ class Context:
 
     def window(self, start: int, allow: str = "") -> list[str]:
         """Lower-cased tokens from `start` up to the first punctuation barrier."""
-        return self.texts[start:barrier_end(self.tokens, self.shapes, start, allow)]
+        return self.texts[start:barrier_end(self.tokens, self.shapes, start, allow, self.config.max_span_tokens)]
 
     def previous(self, start: int) -> str:
         """The token before `start`, or "" at the beginning."""
         return self.texts[start - 1] if start > 0 else ""
+
+    def joined(self, index: int) -> bool:
+        """True when tokens `index - 1` and `index` may belong to one rewrite (no punctuation between)."""
+        return index > 0 and barrier_end(self.tokens, self.shapes, index - 1, limit=2) > index
 
     def original(self, index: int) -> str:
         return self.tokens[index].original

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from models.text.context import ALL_CLASSES, NUMBER_ONLY_CLASSES, Context, ItnConfig
+from models.text.numbers import DIGIT_WORDS, NUMBER_WORDS, REPEATERS, is_digit_token
 from models.text.rules_numbers import (
     match_cardinal,
     match_decimal,
@@ -24,7 +25,7 @@ from models.text.rules_numbers import (
     match_money,
     match_percent,
 )
-from models.text.rules_time import match_date, match_ordinal_of_month, match_time, match_year
+from models.text.rules_time import MONTHS, match_date, match_ordinal_of_month, match_time, match_year
 from models.text.tokens import Piece, Token, build_words, tokenize
 from models.transcript import Word
 
@@ -44,6 +45,9 @@ RULES: tuple[Rule, ...] = (
     match_cardinal,
 )
 
+# Every rule starts on one of these (or on digits); other words are skipped without running the rules.
+START_WORDS = frozenset({*NUMBER_WORDS, *DIGIT_WORDS, *REPEATERS, *MONTHS, "point", "plus"})
+
 DEFAULT_ITN = ItnConfig()
 # The legacy `numerals` pass: plain numbers only, and every number except a lone "one"/"zero"
 # ("one of them" stays) becomes digits.
@@ -59,7 +63,8 @@ def itn_words(words: list[Word], config: ItnConfig = DEFAULT_ITN) -> list[Word]:
     pieces: list[Piece] = []
     index = 0
     while index < len(tokens):
-        if not tokens[index].first_part:
+        token = tokens[index]
+        if not token.first_part or not (token.text in START_WORDS or is_digit_token(token.text)):
             index += 1
             continue
         best: list[Piece] | None = None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from models.text.context import Context
 from models.text.numbers import (
+    NUMBER_WORDS,
     format_cardinal,
     ordinal_suffix,
     parse_cardinal,
@@ -162,8 +163,13 @@ def match_cardinal(ctx: Context, start: int) -> list[Piece] | None:
     cardinal = parse_cardinal(window)
     if cardinal is None:
         return None
-    following = ctx.texts[start + cardinal.length] if start + cardinal.length < len(ctx.texts) else ""
+    after = start + cardinal.length
+    following = ctx.texts[after] if after < len(ctx.texts) else ""
     if following in PLURAL_NUMBER_WORDS:
+        return None
+    # Two number words side by side that no rule joined ("eleven thirty", "one twenty") could be a
+    # time, a price or a list: leave both as spoken rather than guess.
+    if (ctx.joined(after) and following in NUMBER_WORDS) or (ctx.joined(start) and ctx.previous(start) in NUMBER_WORDS):
         return None
     if cardinal.ordinal:
         if "ordinal" not in ctx.config.classes:

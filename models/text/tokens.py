@@ -78,15 +78,18 @@ def tokenize(words: list[Word]) -> tuple[list[Token], list[WordShape]]:
     return tokens, shapes
 
 
-def barrier_end(tokens: list[Token], shapes: list[WordShape], start: int, allow: str = "") -> int:
+def barrier_end(
+    tokens: list[Token], shapes: list[WordShape], start: int, allow: str = "", limit: int | None = None
+) -> int:
     """Index past the last token a rewrite starting at `start` may reach.
 
     Punctuation inside a span would be lost when words merge, so a span stops after a word with
     trailing punctuation (unless every such mark is in `allow`) and before a word with leading
-    punctuation.
+    punctuation. `limit` caps the look-ahead (no rewrite is longer), keeping long transcripts linear.
     """
     index = start
-    while index < len(tokens):
+    stop = len(tokens) if limit is None else min(len(tokens), start + limit)
+    while index < stop:
         token = tokens[index]
         if index > start and token.first_part and shapes[token.word_index].lead:
             return index
