@@ -22,6 +22,7 @@ from models.text import (
     keyword_prompt,
     parse_keywords,
     parse_numerals,
+    text_options_from_query,
 )
 from models.text.formatting import strip_punctuation
 from models.text.keywords import MAX_KEYWORDS, KeywordPromptConfig, repeats_for
@@ -472,3 +473,29 @@ def test_keyword_casing_on_words_and_text() -> None:
     assert words[0].word == "nvidia,"
     assert apply_keyword_casing_text("ask jensen about huang", keywords) == "ask jensen about huang"
     assert apply_keyword_casing_text("(nvidia)", keywords) == "(NVIDIA)"
+
+
+def test_keyword_casing_through_text_options() -> None:
+    keywords = tuple(parse_keywords("NVIDIA:2,Jensen Huang"))
+    source = "nvidia hired jensen huang."
+    words, text = apply_text_options(timed(source), source, TextOptions(keywords=keywords), "de")
+    assert text == "NVIDIA hired Jensen Huang."
+    assert [w.word for w in words] == ["NVIDIA", "hired", "Jensen", "Huang."]
+    # capitalize=false lower-cases all output, keywords included (§4.2).
+    _, lowered = apply_text_options([], source, TextOptions(keywords=keywords, capitalize=False), "en")
+    assert lowered == "nvidia hired jensen huang."
+
+
+def test_text_options_from_query() -> None:
+    assert text_options_from_query({}) == TextOptions()
+    options = text_options_from_query(
+        {"punctuate": "FALSE", "capitalize": "True", "format": "yes", "itn_normalize": "true",
+         "numerals": "true", "keywords": "Acme:2,Big Co"}
+    )
+    assert options == TextOptions(
+        punctuate=False, capitalize=True, format=False, itn=True, numerals="digits",
+        keywords=(Keyword("Acme", 2.0), Keyword("Big Co", 1.0)),
+    )
+    assert text_options_from_query({"numerals": "maybe"}).numerals == "auto"
+    with pytest.raises(KeywordError):
+        text_options_from_query({"keywords": ""})

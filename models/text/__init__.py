@@ -3,7 +3,13 @@
 Pure Python, no models: the live session and the pre-recorded pipeline call these on finals.
 """
 
-from models.text.formatting import TextOptions, apply_text_options, apply_to_transcript, parse_numerals
+from models.text.formatting import (
+    TextOptions,
+    apply_text_options,
+    apply_to_transcript,
+    parse_numerals,
+    text_options_from_query,
+)
 from models.text.itn import ItnConfig, itn_text, itn_words
 from models.text.keywords import (
     Keyword,
@@ -30,4 +36,5 @@ __all__ = [
     "keyword_prompt",
     "parse_keywords",
     "parse_numerals",
+    "text_options_from_query",
 ]

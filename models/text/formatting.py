@@ -1,15 +1,17 @@
 """The `format`, `punctuate`, `capitalize`, `itn_normalize` and `numerals` switches (§4.2) applied to a final.
 
-Order: ITN -> numerals -> punctuation -> casing. `format=false` is the master switch of the
+Order: ITN -> numerals -> keyword casing -> punctuation -> lower-casing. `format=false` is the master switch of the
 spec's reading A (§13 C13): it turns punctuation, capitals, ITN and numerals off. ITN and
 numerals are English-only; other languages get the formatting switches only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from models.text.itn import DEFAULT_ITN, NUMERALS_ITN, itn_text, itn_words
+from models.text.keywords import Keyword, apply_keyword_casing, apply_keyword_casing_text, parse_keywords
 from models.transcript import Transcript, Word
 
 # §4.2: punctuate=false removes exactly these; a mark between two letters/digits ("3.5",
@@ -27,13 +29,42 @@ _NUMERALS_ALIASES = {
 
 @dataclass(frozen=True)
 class TextOptions:
-    """Per-session text switches, already parsed from the query (§4.2 booleans)."""
+    """Per-session text switches, already parsed from the query (§4.2 booleans).
+
+    `keywords` only fixes casing here (§8.3: output uses the keyword's casing); the decoding
+    boost is `keywords.keyword_prompt`, passed to the recogniser.
+    """
 
     punctuate: bool = True
     capitalize: bool = True
     format: bool = True
     itn: bool = False
     numerals: str | None = None
+    keywords: tuple[Keyword, ...] = ()
+
+
+def query_bool(query: Mapping[str, str], name: str, default: bool) -> bool:
+    """§4.2 booleans: absent -> default; "true" in any case -> True; any other string -> False."""
+    value = query.get(name)
+    return default if value is None else value.strip().lower() == "true"
+
+
+def text_options_from_query(query: Mapping[str, str]) -> TextOptions:
+    """TextOptions from WebSocket/HTTP query parameters (names as on the wire, values as strings).
+
+    Raises KeywordError for a malformed `keywords` value (answer 400 before the upgrade). An
+    unknown `numerals` value is treated as "auto", since the parameter is legacy and undocumented.
+    """
+    keywords = query.get("keywords")
+    numerals = query.get("numerals")
+    return TextOptions(
+        punctuate=query_bool(query, "punctuate", True),
+        capitalize=query_bool(query, "capitalize", True),
+        format=query_bool(query, "format", True),
+        itn=query_bool(query, "itn_normalize", False),
+        numerals=_canonical_numerals(numerals) if numerals is not None else None,
+        keywords=tuple(parse_keywords(keywords)) if keywords is not None else (),
+    )
 
 
 def parse_numerals(value: str) -> str:
@@ -75,6 +106,9 @@ def apply_text_options(
             words, text = itn_words(words, DEFAULT_ITN), itn_text(text, DEFAULT_ITN)
         if numerals == NUMERALS_DIGITS:
             words, text = itn_words(words, NUMERALS_ITN), itn_text(text, NUMERALS_ITN)
+    if options.keywords:
+        keywords = list(options.keywords)
+        words, text = apply_keyword_casing(words, keywords), apply_keyword_casing_text(text, keywords)
     if not punctuate:
         words = [replace(word, word=strip_punctuation(word.word)) for word in words]
         words = [word for word in words if word.word]
