@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from models.config import load_config
 from models.registry import ModelLoadError, ModelRegistry
 from server.errors import install_error_handlers
-from server.routers import health, stt
+from server.routers import health, live, stt
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,4 +67,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(stt.router)
+    app.include_router(live.router)
     return app

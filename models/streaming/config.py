@@ -1,0 +1,96 @@
+"""Typed live-path hyper-parameters: server-wide (`live:` in the YAML) and per model (`models.<name>.live`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VadConfig(_Strict):
+    """Streaming Silero VAD thresholds (faster-whisper's bundled ONNX, 32 ms windows at 16 kHz)."""
+
+    threshold: float = 0.5
+    # Falling below this ends speech; between the two the previous state holds (hysteresis).
+    neg_threshold: float = 0.35
+    # Voiced time needed before `speech_started` fires, so clicks do not open a segment.
+    min_speech_ms: int = 96
+
+
+class DecoderConfig(_Strict):
+    """How one live decode pass calls the CTranslate2 Whisper model."""
+
+    beam_size: int = 1
+    # Encoder input is the speech padded by this much, never shorter than `min_window_seconds`;
+    # `full_window: true` keeps Whisper's 30 s window (needed by models that loop on short input).
+    full_window: bool = False
+    pad_seconds: float = 2.0
+    min_window_seconds: float = 5.0
+    max_new_tokens: int = 96
+    # Committed text handed back as the decoder prompt, in characters (most recent kept).
+    prompt_chars: int = 200
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    # Prompt-conditioned decodes that look degenerate are retried without the prompt.
+    compression_ratio_threshold: float = 2.4
+
+
+class SessionConfig(_Strict):
+    """Partial/final policy of one live session."""
+
+    # A partial is scheduled once this much new audio arrived since the last one.
+    partial_interval_seconds: float = 0.5
+    # Words are committed after this many consecutive decodes agree on them (local agreement).
+    agreement: int = 2
+    # Forced final when a segment grows beyond this (keeps decode cost bounded).
+    max_segment_seconds: float = 20.0
+    # Word-count rollover when the client leaves `max_words` unset and `finalize_on_words` is on.
+    default_max_words: int = 40
+    default_eou_timeout_ms: int = 800
+    default_endpointing_ms: int = 600
+    # Leading silence kept in front of speech when the buffer is trimmed while nothing is said.
+    preroll_seconds: float = 0.4
+    # Speech shorter than this at the end of a segment is not worth a decode.
+    min_decode_speech_seconds: float = 0.15
+    # Whisper guesses wildly on very short audio: no partial before this much uncommitted audio.
+    min_partial_seconds: float = 0.8
+    # A final decodes up to the last voiced VAD window plus this margin; trailing silence invites
+    # hallucinated words ("Thank you.", "Free.").
+    final_tail_pad_seconds: float = 0.3
+
+
+class LiveModelConfig(_Strict):
+    """`models.<name>.live`: decoder knobs and an optional faster engine per pinned language."""
+
+    decoder: DecoderConfig = Field(default_factory=DecoderConfig)
+    session: SessionConfig = Field(default_factory=SessionConfig)
+    vad: VadConfig = Field(default_factory=VadConfig)
+    # e.g. {"en": "pulse-pro"}: decode pinned English on that registry model's engine.
+    engine_by_language: dict[str, str] = Field(default_factory=dict)
+    # Decoder overrides per registry model name used through `engine_by_language`.
+    decoder_by_engine: dict[str, DecoderConfig] = Field(default_factory=dict)
+
+
+class LiveServerConfig(_Strict):
+    """Top-level `live:` section: limits shared by every session."""
+
+    max_sessions: int = 64
+    idle_timeout_seconds: float = 30.0
+    # Decode threads per engine; each runs one CTranslate2 call at a time.
+    decode_workers: int = 1
+    # A queued partial older than this is dropped: a newer one will describe the audio better.
+    partial_max_age_seconds: float = 1.0
+    # Bounded inbound audio: a session whose undecoded buffer exceeds this is force-finalised.
+    max_buffer_seconds: float = 60.0
+
+
+def live_server_config(raw: dict[str, Any]) -> LiveServerConfig:
+    return LiveServerConfig.model_validate(raw or {})
+
+
+def live_model_config(raw: dict[str, Any]) -> LiveModelConfig:
+    return LiveModelConfig.model_validate(raw or {})

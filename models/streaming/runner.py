@@ -1,0 +1,158 @@
+"""Async driver of one live session: audio and control in, partial/final/VAD events out, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.streaming.decoder import DecodeResult, LiveDecoder
+from models.streaming.scheduler import DecodeScheduler
+from models.streaming.session import DecodeJob, FinalSegment, LiveSession, SpeechEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PartialEvent:
+    text: str
+
+
+@dataclass
+class FinalEvent:
+    segment: FinalSegment
+    from_finalize: bool
+    is_last: bool = False
+
+
+LiveEvent = PartialEvent | FinalEvent | SpeechEvent
+Emit = Callable[[LiveEvent], Awaitable[None]]
+# Finals pass through here before they are emitted (text options, keyword casing …).
+FinalHook = Callable[[FinalSegment], FinalSegment]
+
+
+class SessionRunner:
+    """Owns the decode side of a session. `feed`, `finalize`, `close` are called by the transport.
+
+    One control task handles finals strictly in order; partial decodes run as at most one
+    background task whose result is discarded if a final overtook it.
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        session: LiveSession,
+        decoder: LiveDecoder,
+        scheduler: DecodeScheduler,
+        emit: Emit,
+        final_hook: FinalHook | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.session = session
+        self.decoder = decoder
+        self.scheduler = scheduler
+        self.emit = emit
+        self.final_hook = final_hook
+        self._commands: asyncio.Queue[str] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._partials: set[asyncio.Task[None]] = set()
+        self._control: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()
+        self.last_final_at: float | None = None
+
+    def start(self) -> None:
+        self._control = asyncio.create_task(self._run(), name=f"live-{self.session_id}")
+
+    async def feed(self, samples: np.ndarray) -> None:
+        for event in self.session.feed(samples):
+            await self.emit(event)
+        self._wake.set()
+
+    def finalize(self) -> None:
+        self._commands.put_nowait("finalize")
+        self._wake.set()
+
+    def close_stream(self) -> None:
+        self._commands.put_nowait("close")
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Abrupt end (client gone, idle timeout): cancel everything, keep nothing."""
+        tasks = [*self._partials, self._control]
+        for task in tasks:
+            if task is not None and not task.done():
+                task.cancel()
+        for task in tasks:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self.scheduler.drop_session(self.session_id)
+
+    def _decode(self, job: DecodeJob) -> Callable[[], DecodeResult]:
+        options = self.session.options
+        return lambda: self.decoder.decode(
+            job.audio,  # type: ignore[arg-type]
+            language=job.language,
+            candidates=options.candidates,
+            prompt=job.prompt,
+            hotwords=options.hotwords,
+        )
+
+    async def _final(self, reason: str, from_finalize: bool) -> None:
+        job = self.session.final_job(reason)
+        result = None
+        if job.audio is not None:
+            result = await self.scheduler.run_final(self.session_id, self._decode(job))
+        segment = self.session.apply_final(job, result)
+        if self.final_hook is not None:
+            segment = self.final_hook(segment)
+        self.last_final_at = time.monotonic()
+        await self.emit(FinalEvent(segment, from_finalize))
+
+    async def _partial(self, job: DecodeJob) -> None:
+        try:
+            result = await self.scheduler.run_partial(self.session_id, self._decode(job))
+        except asyncio.CancelledError:
+            self.session.apply_partial(job, None)
+            raise
+        except Exception:
+            log.exception("partial decode failed in session %s", self.session_id)
+            result = None
+        text = self.session.apply_partial(job, result)
+        if text is not None:
+            await self.emit(PartialEvent(text))
+        self._wake.set()  # more audio may have arrived meanwhile
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while not self._commands.empty():
+                    command = self._commands.get_nowait()
+                    if command == "finalize":
+                        await self._final("finalize", from_finalize=True)
+                    else:
+                        if self.session.auto_final_reason() or self.session.has_pending_speech:
+                            await self._final("close_stream", from_finalize=False)
+                        empty = FinalSegment([], self.session.language, "close_stream", 0.0, 0.0)
+                        await self.emit(FinalEvent(empty, from_finalize=False, is_last=True))
+                        self.closed.set()
+                        return
+                reason = self.session.auto_final_reason()
+                if reason:
+                    await self._final(reason, from_finalize=False)
+                    self._wake.set()
+                    continue
+                job = self.session.partial_job()
+                if job is not None:
+                    task = asyncio.create_task(self._partial(job))
+                    self._partials.add(task)
+                    task.add_done_callback(self._partials.discard)
+        finally:
+            self.closed.set()
