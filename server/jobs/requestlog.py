@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from dataclasses import asdict
@@ -114,7 +115,7 @@ def timeseries(conn: sqlite3.Connection, owner: str, start: datetime, end: datet
     if hi <= lo:
         raise LogQueryError("'to' must be after 'from'")
     first = int(lo // step)
-    last = int((hi - 1e-9) // step)
+    last = math.ceil(hi / step) - 1  # `to` is exclusive
     if last - first + 1 > MAX_BUCKETS:
         raise LogQueryError(f"range too long for granularity '{granularity}' (max {MAX_BUCKETS} buckets)")
     # Soft-deleted entries still count: deleting hides a log line, it does not undo usage.

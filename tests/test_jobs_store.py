@@ -1,0 +1,398 @@
+"""Job store durability and exactly-once delivery (incl. SIGKILL of a real process), request log, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from server.errors import install_error_handlers
+from server.jobs.config import JobsConfig
+from server.jobs.records import JobRecord, JobStatus, LogEntry, NewJob, owner_of
+from server.jobs.requestlog import LogQueryError
+from server.jobs.store import SqliteJobStore
+from server.jobs.worker import JobsService
+from server.routers import analytics, jobs
+from server.settings import ApiKey
+from tests.jobs_loopback import WebhookReceiver, wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "store-secret"
+
+
+def _job(store: SqliteJobStore, n: int, webhook: str | None = None) -> NewJob:
+    rid = f"00000000-0000-0000-0000-{n:012d}"
+    path = store.save_audio(rid, f"audio {n}".encode(), ".wav")
+    return NewJob(rid, "pulse-pro", {"language": "en", "n": n}, path, owner="o", webhook_url=webhook)
+
+
+def test_enqueue_claim_complete_in_order(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path)
+    ids = [store.enqueue(_job(store, n)).request_id for n in range(3)]
+    first = store.claim("w1", 30)
+    assert first is not None and first.request_id == ids[0] and first.status is JobStatus.RUNNING
+    assert first.attempts == 1 and first.options == {"language": "en", "n": 0}
+    assert first.audio_path is not None and first.audio_path.read_bytes() == b"audio 0"
+    second = store.claim("w2", 30)
+    assert second is not None and second.request_id == ids[1]
+    assert store.complete(ids[0], "w1", {"status": "success", "transcription": "x"})
+    done = store.get(ids[0])
+    assert (
+        done is not None
+        and done.status is JobStatus.DONE
+        and done.result == {"status": "success", "transcription": "x"}
+    )
+    # No webhook: the audio is due for deletion now (retention 0).
+    assert [rid for rid, _ in store.audio_due()] == [ids[0]]
+    assert store.counts() == {"done": 1, "running": 1, "queued": 1}
+    store.close()
+
+
+def test_expired_lease_is_reclaimed_and_stale_result_dropped(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path)
+    rid = store.enqueue(_job(store, 1)).request_id
+    assert store.claim("slow", lease_seconds=-1) is not None  # lease already over
+    again = store.claim("fast", 30)
+    assert again is not None and again.request_id == rid and again.attempts == 2
+    # The first worker comes back late: its result must not overwrite or duplicate.
+    assert not store.complete(rid, "slow", {"status": "success", "transcription": "late"})
+    assert store.complete(rid, "fast", {"status": "success", "transcription": "ok"})
+    record = store.get(rid)
+    assert record is not None and record.result == {"status": "success", "transcription": "ok"}
+    assert store.claim("any", 30) is None
+
+
+def test_fail_retries_then_gives_up(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path)
+    rid = store.enqueue(_job(store, 1, webhook="http://127.0.0.1:9/h")).request_id
+    for attempt in (1, 2):
+        assert store.claim("w", 30, max_attempts=3) is not None
+        assert store.fail(rid, "w", f"boom {attempt}", retryable=True, max_attempts=3) is JobStatus.QUEUED
+    assert store.claim("w", 30, max_attempts=3) is not None
+    assert store.fail(rid, "w", "boom 3", retryable=True, max_attempts=3) is JobStatus.FAILED
+    record = store.get(rid)
+    assert record is not None and record.status is JobStatus.FAILED and record.attempts == 3
+    assert record.result == {"status": "failed", "request_id": rid, "error": "boom 3"}
+    # A failed job with a webhook still gets its failure callback.
+    delivery = store.claim_delivery("d", 30)
+    assert delivery is not None and delivery.request_id == rid
+
+
+def test_crash_looping_job_is_failed_not_retried_forever(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path)
+    rid = store.enqueue(_job(store, 1)).request_id
+    for _ in range(2):
+        assert store.claim("w", 30, max_attempts=2) is not None
+        assert store.requeue_running() == 1  # the process died mid-job
+    assert store.claim("w", 30, max_attempts=2) is None
+    record = store.get(rid)
+    assert record is not None and record.status is JobStatus.FAILED and "after 2 attempts" in (record.error or "")
+
+
+def test_delivered_job_is_never_delivered_again_after_reopen(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path, audio_retention_s=3600)
+    rid = store.enqueue(_job(store, 1, webhook="http://127.0.0.1:9/h")).request_id
+    assert store.claim("w", 30) is not None and store.complete(rid, "w", {"status": "success"})
+    claimed = store.claim_delivery("d", 30)
+    assert claimed is not None and store.claim_delivery("d2", 30) is None  # leased to d
+    assert store.mark_delivered(rid) and not store.mark_delivered(rid)
+    assert store.audio_due() == []  # kept for the retention period
+    assert len(store.audio_due(now=time.time() + 3601)) == 1
+    store.close()
+    reopened = SqliteJobStore(tmp_path)
+    assert reopened.requeue_running() == 0
+    assert reopened.claim_delivery("d", 30) is None and reopened.claim("w", 30) is None
+    record = reopened.get(rid)
+    assert record is not None and record.status is JobStatus.DELIVERED
+
+
+def test_computed_but_undelivered_result_is_delivered_without_recompute(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    async def must_not_run(job: JobRecord) -> dict[str, Any]:
+        calls.append(job.request_id)
+        return {"status": "success"}
+
+    with WebhookReceiver(SECRET) as receiver:
+        store = SqliteJobStore(tmp_path)
+        rid = store.enqueue(_job(store, 1, webhook=receiver.url)).request_id
+        assert store.claim("old-process", 30) is not None
+        assert store.complete(rid, "old-process", {"status": "success", "transcription": "computed once"})
+        store.close()  # the old process stops here, before delivering
+
+        async def main() -> None:
+            service = JobsService(_config(tmp_path), must_not_run)
+            await service.start()
+            try:
+                assert await _until_async(lambda: receiver.delivered()[rid] == 1)
+            finally:
+                await service.stop()
+                service.close()
+
+        asyncio.run(main())
+        assert calls == [] and receiver.delivered() == {rid: 1}
+        assert json.loads(receiver.hits[0].body)["transcription"] == "computed once"
+
+
+CHILD = r"""
+import asyncio, json, sys
+from pathlib import Path
+from server.jobs.config import JobsConfig
+from server.jobs.worker import JobsService
+
+data_dir, hook_url, n_jobs, block_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+
+async def main():
+    config = JobsConfig()
+    config.store.data_dir = Path(data_dir)
+    config.webhook.secret = "store-secret"
+    config.fetch.allow = ["127.0.0.1/32"]
+    config.worker.poll_interval_s = 0.05
+    seen = 0
+
+    async def process(job):
+        nonlocal seen
+        seen += 1
+        if seen == block_at:
+            print("BLOCKED", job.request_id, flush=True)
+            await asyncio.sleep(3600)  # killed here, mid-job
+        return {"status": "success", "transcription": job.audio_path.read_text(), "request_id": job.request_id}
+
+    service = JobsService(config, process)
+    ids = []
+    for i in range(n_jobs):
+        record = await service.submit(model="pulse-pro", options={"i": i}, audio=f"clip {i}".encode(),
+                                      webhook_url=hook_url)
+        ids.append(record.request_id)
+    print("ENQUEUED", json.dumps(ids), flush=True)
+    await service.start()
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def _lines(proc: subprocess.Popen[str]) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line.strip())
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def test_sigkill_mid_job_then_restart_delivers_each_job_exactly_once(tmp_path: Path) -> None:
+    n_jobs, block_at = 6, 3
+    with WebhookReceiver(SECRET) as receiver:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(tmp_path), receiver.url, str(n_jobs), str(block_at)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            lines = _lines(proc)
+            enqueued = lines.get(timeout=30)
+            assert enqueued.startswith("ENQUEUED"), enqueued
+            ids: list[str] = json.loads(enqueued.split(" ", 1)[1])
+            blocked = lines.get(timeout=30)
+            assert blocked == f"BLOCKED {ids[block_at - 1]}"
+            before = ids[: block_at - 1]
+            # Kill only once the earlier jobs are recorded as delivered: then any duplicate is a bug.
+            observer = SqliteJobStore(tmp_path)
+            assert wait_until(lambda: all(observer.get(r).status is JobStatus.DELIVERED for r in before), 30)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+        crashed = observer.get(ids[block_at - 1])
+        assert crashed is not None and crashed.status is JobStatus.RUNNING
+        observer.close()
+
+        processed: list[str] = []
+
+        async def process(job: JobRecord) -> dict[str, Any]:
+            processed.append(job.request_id)
+            assert job.audio_path is not None
+            return {"status": "success", "transcription": job.audio_path.read_text(), "request_id": job.request_id}
+
+        async def restart() -> None:
+            service = JobsService(_config(tmp_path), process)
+            await service.start()
+            try:
+                assert await _until_async(lambda: len(receiver.delivered()) == n_jobs)
+                assert await _until_async(lambda: service.store.counts() == {"delivered": n_jobs})
+            finally:
+                await service.stop()
+                service.close()
+
+        asyncio.run(restart())
+        assert receiver.delivered() == {rid: 1 for rid in ids}
+        assert processed == ids[block_at - 1 :]
+        for n, rid in enumerate(ids):
+            hit = next(h for h in receiver.hits if h.headers["x-pulse-request-id"] == rid)
+            assert json.loads(hit.body)["transcription"] == f"clip {n}" and receiver.signature_ok(hit)
+        store = SqliteJobStore(tmp_path)
+        crashed = store.get(ids[block_at - 1])
+        assert crashed is not None and crashed.attempts == 2
+        assert list(store.audio_dir.iterdir()) == []  # every delivered job's audio is gone
+
+
+def _config(tmp_path: Path) -> JobsConfig:
+    config = JobsConfig()
+    config.store.data_dir = tmp_path
+    config.webhook.secret = SECRET
+    config.webhook.base_delay_s = 0.01
+    config.fetch.allow = ["127.0.0.1/32"]
+    config.worker.poll_interval_s = 0.05
+    return config
+
+
+async def _until_async(predicate: Any, timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.02)
+    return bool(predicate())
+
+
+# -- request log ------------------------------------------------------------------------------
+
+
+def _entry(n: int, owner: str = "o", **kw: Any) -> LogEntry:
+    return LogEntry(request_id=f"req-{n}", model="pulse", language="en", duration=1.5, file_size=1000 + n,
+                    transcription=f"text {n}", owner=owner, **kw)  # fmt: skip
+
+
+def test_log_keeps_transcript_only_when_enabled_and_not_redacted(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path)
+    store.log_request(_entry(1), keep_transcript=False)
+    store.log_request(_entry(2), keep_transcript=True)
+    store.log_request(_entry(3, redact_pii=True), keep_transcript=True)
+    rows = {r["request_id"]: r for r in store.list_logs("o", 1, 10).entries}
+    assert rows["req-1"]["transcription"] == "" and rows["req-2"]["transcription"] == "text 2"
+    assert rows["req-3"]["transcription"] == "" and rows["req-3"]["redact_pii"] is True
+    assert rows["req-2"]["file_size"] == "1002" and rows["req-2"]["request_type"] == "rest"
+    assert datetime.strptime(rows["req-2"]["timestamp"], "%Y-%m-%d %H:%M:%S")
+    assert rows["req-2"]["webhook_url"] is None
+
+
+def test_log_pages_delete_and_owner_isolation(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path)
+    base = time.time() - 100
+    for n in range(5):
+        store.log_request(_entry(n, created_at=base + n), keep_transcript=False)
+    store.log_request(_entry(99, owner="other"), keep_transcript=False)
+    page = store.list_logs("o", 1, 2).to_wire()
+    assert [e["request_id"] for e in page["data"]] == ["req-4", "req-3"]
+    assert (page["page"], page["pageSize"], page["totalCount"], page["totalPages"]) == (1, 2, 5, 3)
+    assert [e["request_id"] for e in store.list_logs("o", 3, 2).entries] == ["req-0"]
+    store.delete_log("o", "req-4")
+    store.delete_log("o", "req-4")  # idempotent
+    store.delete_log("o", "no-such-id")
+    store.delete_log("o", "req-99")  # someone else's: untouched
+    assert store.list_logs("o", 1, 10).total_count == 4
+    assert store.list_logs("other", 1, 10).total_count == 1
+    with pytest.raises(LogQueryError):
+        store.list_logs("o", 0, 10)
+
+
+def test_usage_timeseries_buckets(tmp_path: Path) -> None:
+    store = SqliteJobStore(tmp_path)
+    day = datetime(2026, 8, 1, tzinfo=UTC)
+    for hours in (0.5, 0.7, 2.1, 30.0):
+        store.log_request(
+            _entry(int(hours * 10), created_at=(day + timedelta(hours=hours)).timestamp()), keep_transcript=False
+        )
+    store.delete_log("o", "req-5")  # deleted entries still count as usage
+    hourly = store.usage_timeseries("o", day, day + timedelta(hours=4), "hour").to_wire()
+    assert hourly["timestamps"][0] == "2026-08-01T00:00:00Z" and len(hourly["timestamps"]) == 4
+    assert hourly["values"] == [2, 0, 1, 0] and hourly["totalRequestCount"] == 3
+    daily = store.usage_timeseries("o", day, day + timedelta(days=3), "day").to_wire()
+    assert daily["values"] == [3, 1, 0]
+    for bad in ("minute",):
+        with pytest.raises(LogQueryError):
+            store.usage_timeseries("o", day, day + timedelta(days=1), bad)
+    with pytest.raises(LogQueryError):
+        store.usage_timeseries("o", day, day - timedelta(days=1), "day")
+
+
+# -- routers ----------------------------------------------------------------------------------
+
+
+def test_job_and_analytics_routes(tmp_path: Path) -> None:
+    gate = asyncio.Event()
+
+    async def process(job: JobRecord) -> dict[str, Any]:
+        await gate.wait()
+        return {"status": "success", "transcription": "t", "request_id": job.request_id}
+
+    async def main() -> None:
+        service = JobsService(_config(tmp_path), process)
+        app = FastAPI()
+        install_error_handlers(app)
+        app.state.api_keys = [ApiKey("sk_a", frozenset()), ApiKey("sk_b", frozenset())]
+        app.state.jobs = service
+        app.include_router(jobs.router)
+        app.include_router(analytics.router)
+        await service.start()
+        transport = httpx.ASGITransport(app=app)
+        auth_a = {"Authorization": "Bearer sk_a"}
+        auth_b = {"Authorization": "Bearer sk_b"}
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                job = await service.submit(model="pulse-pro", options={}, audio=b"x", owner=owner_of("sk_a"))
+                url = f"/waves/v1/stt/jobs/{job.request_id}"
+                assert (await client.get(url)).status_code == 401
+                assert (await client.get(url, headers=auth_b)).status_code == 404
+                first = (await client.get(url, headers=auth_a)).json()
+                assert first["status"] in ("queued", "running") and "result" not in first
+                gate.set()
+                assert await _until_async(lambda: service.store.counts() == {"done": 1})
+                done = (await client.get(url, headers=auth_a)).json()
+                assert done["status"] == "done" and done["result"]["transcription"] == "t"
+                missing = await client.get("/waves/v1/stt/jobs/nope", headers=auth_a)
+                assert missing.status_code == 404 and "nope" in missing.json()["error"]
+
+                for n in range(3):
+                    await service.log_request(_entry(n, owner=owner_of("sk_a")))
+                logs = (await client.get("/waves/v1/analytics/asr/logs?page=1&pageSize=2", headers=auth_a)).json()
+                assert logs["status"] == "success" and logs["totalCount"] == 3 and logs["totalPages"] == 2
+                assert len(logs["data"]) == 2 and set(logs["data"][0]) >= {"request_id", "timestamp", "file_size"}
+                assert (await client.get("/waves/v1/analytics/asr/logs", headers=auth_b)).json()["totalCount"] == 0
+                bad = await client.get("/waves/v1/analytics/asr/logs?pageSize=1000", headers=auth_a)
+                assert bad.status_code == 400 and "pageSize" in bad.json()["error"]
+                for _ in range(2):
+                    gone = await client.delete("/waves/v1/analytics/asr/history/req-1", headers=auth_a)
+                    assert gone.status_code == 200 and gone.json() == {"status": "success"}
+                logs = (await client.get("/waves/v1/analytics/asr/logs", headers=auth_a)).json()
+                assert sorted(e["request_id"] for e in logs["data"]) == ["req-0", "req-2"]
+                series = (await client.get("/waves/v1/analytics/asr/usage/timeseries?granularity=hour&from="
+                          + (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          headers=auth_a)).json()  # fmt: skip
+                assert series["totalRequestCount"] == 3 and len(series["values"]) in (2, 3)
+                wrong = await client.get("/waves/v1/analytics/asr/usage/timeseries?from=yesterday", headers=auth_a)
+                assert wrong.status_code == 400 and "ISO 8601" in wrong.json()["error"]
+        finally:
+            await service.stop()
+            service.close()
+
+    asyncio.run(main())
