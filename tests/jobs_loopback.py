@@ -22,6 +22,7 @@ class Hit:
     headers: dict[str, str]
     body: bytes
     status: int = 0
+    received_at: float = field(default_factory=time.time)
 
 
 Reply = tuple[int, dict[str, str], bytes]
