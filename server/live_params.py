@@ -10,7 +10,7 @@ from models.registry import LoadedModel, ModelRegistry
 from models.streaming.codecs import ENCODINGS, SAMPLE_RATES
 from models.streaming.config import live_model_config
 from models.streaming.session import SessionOptions
-from models.text import Keyword, KeywordError, TextOptions, keyword_prompt, parse_keywords, parse_numerals
+from models.text import Keyword, KeywordError, TextOptions, keyword_prompt, text_options_from_query
 from server.errors import ApiError
 from server.options import FEATURE_FLAGS, resolve_language, resolve_model
 from server.params import parse_bool, parse_choice, parse_int
@@ -42,12 +42,10 @@ class LiveRequest:
     features: frozenset[str] = frozenset()
 
 
-def _keywords(params: Mapping[str, str]) -> list[Keyword]:
-    raw = params.get("keywords")
-    if raw is None:
-        return []
+def _text_options(params: Mapping[str, str]) -> TextOptions:
+    """Formatting switches and keywords (the one call into models.text for the handshake)."""
     try:
-        return parse_keywords(raw)
+        return text_options_from_query(params)
     except KeywordError as exc:
         raise ApiError(400, f"Invalid value for query param: keywords. {exc}") from None
 
@@ -89,17 +87,12 @@ def parse_live(
         params, "endpointing_timeout", session_defaults.default_endpointing_ms, *ENDPOINTING_RANGE
     )
     max_words = parse_int(params, "max_words", None, *MAX_WORDS_RANGE)
-    numerals = None
-    if params.get("numerals"):
-        try:
-            numerals = parse_numerals(params["numerals"])
-        except ValueError as exc:
-            raise ApiError(400, f"Invalid value for query param: numerals. {exc}") from None
     features = frozenset(flag for flag in LIVE_FEATURE_FLAGS if parse_bool(params, flag))
     unsupported = sorted(features - enabled_features)
     if unsupported:
         raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
-    keywords = _keywords(params)
+    text = _text_options(params)
+    keywords = list(text.keywords)
     hotwords = keyword_prompt(keywords) or None
     session = SessionOptions(
         language=language.pinned,
@@ -110,13 +103,6 @@ def parse_live(
         max_words=max_words,
         finalize_on_words=parse_bool(params, "finalize_on_words", True),
         hotwords=hotwords,
-    )
-    text = TextOptions(
-        punctuate=parse_bool(params, "punctuate", True),
-        capitalize=parse_bool(params, "capitalize", True),
-        format=parse_bool(params, "format", True),
-        itn=parse_bool(params, "itn_normalize", False),
-        numerals=numerals,
     )
     return LiveRequest(
         model=model,

@@ -61,6 +61,8 @@ class SessionConfig(_Strict):
     # A final decodes up to the last voiced VAD window plus this margin; trailing silence invites
     # hallucinated words ("Thank you.", "Free.").
     final_tail_pad_seconds: float = 0.3
+    # A tail decode whose first word repeats the last committed word within this time is an echo.
+    echo_seconds: float = 0.4
 
 
 class LiveModelConfig(_Strict):

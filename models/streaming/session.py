@@ -71,6 +71,14 @@ def _key(text: str) -> str:
     return _NORMALISE.sub("", text.lower())
 
 
+def _drop_echo(last: Word | None, words: list[DecodedWord], window: float) -> list[DecodedWord]:
+    """A tail decode that starts by repeating (part of) the last committed word heard its remnant: drop it."""
+    if last is None or not words or words[0].start > window:
+        return words
+    head, tail = _key(words[0].text), _key(last.word)
+    return words[1:] if head and tail.endswith(head) else words
+
+
 def _common_prefix(a: list[DecodedWord], b: list[DecodedWord]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -199,20 +207,24 @@ class LiveSession:
             return None
         if self.language is None and result.language:
             self.language = result.language
-        words = result.words
+        words = _drop_echo(self.committed[-1] if self.committed else None, result.words, self.config.echo_seconds)
         history = [*self._hypotheses[-(self.config.agreement - 1) :], words] if self.config.agreement > 1 else [words]
         agreed = len(words)
         for previous in history[:-1]:
             agreed = min(agreed, _common_prefix(previous, words))
         if len(history) < self.config.agreement:
             agreed = 0
+        # The newest word is never committed: its end time is the least reliable, and the cut goes
+        # half-way into the gap before the next word so no remnant of a committed word is re-heard.
+        agreed = min(agreed, len(words) - 1)
         offset = job.start_sample / SAMPLE_RATE
-        if agreed:
+        if agreed > 0:
             for w in words[:agreed]:
                 self.committed.append(
                     Word(w.text.strip(), round(offset + w.start, 3), round(offset + w.end, 3), round(w.probability, 4))
                 )
-            self._commit_sample = job.start_sample + int(words[agreed - 1].end * SAMPLE_RATE)
+            cut = (words[agreed - 1].end + max(words[agreed - 1].end, words[agreed].start)) / 2
+            self._commit_sample = job.start_sample + int(cut * SAMPLE_RATE)
             self._drop_until(self._commit_sample)
             words = words[agreed:]
             self._hypotheses = [words]
@@ -258,9 +270,10 @@ class LiveSession:
         if result is not None:
             language = result.language or language
             offset = job.start_sample / SAMPLE_RATE
+            tail = _drop_echo(words[-1] if words else None, result.words, self.config.echo_seconds)
             words += [
                 Word(w.text.strip(), round(offset + w.start, 3), round(offset + w.end, 3), round(w.probability, 4))
-                for w in result.words
+                for w in tail
             ]
         if self.options.language is None and language:
             self.language = language

@@ -19,7 +19,7 @@ from models.streaming.config import live_server_config
 from models.streaming.runner import FinalEvent, LiveEvent, PartialEvent, SessionRunner
 from models.streaming.runtime import LiveRuntime
 from models.streaming.session import FinalSegment, SpeechEvent
-from models.text import apply_keyword_casing, apply_text_options
+from models.text import apply_text_options
 from models.utterances import join_words, split_utterances
 from server.auth import authenticate, check_entitlement
 from server.errors import ApiError
@@ -60,12 +60,8 @@ async def live_health(request: Request) -> dict[str, Any]:
 
 def _final_fields(segment: FinalSegment, request: LiveRequest) -> tuple[list[Any], str]:
     """Text options and keyword casing on a final (§8.2, §8.3): finals only, never partials."""
-    words, text = segment.words, join_words(segment.words, segment.language)
-    if request.keywords:
-        words = apply_keyword_casing(words, request.keywords)
-        text = join_words(words, segment.language)
-    words, text = apply_text_options(words, text, request.text, segment.language)
-    return words, text
+    return apply_text_options(segment.words, join_words(segment.words, segment.language), request.text,
+                              segment.language)
 
 
 class LiveConnection:
