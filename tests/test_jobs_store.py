@@ -147,6 +147,30 @@ def test_computed_but_undelivered_result_is_delivered_without_recompute(tmp_path
         assert json.loads(receiver.hits[0].body)["transcription"] == "computed once"
 
 
+def test_graceful_stop_puts_running_job_back(tmp_path: Path) -> None:
+    started = asyncio.Event()
+
+    async def endless(job: JobRecord) -> dict[str, Any]:
+        started.set()
+        await asyncio.sleep(3600)
+        return {}
+
+    async def main() -> str:
+        config = _config(tmp_path)
+        config.worker.stop_grace_s = 0.1
+        service = JobsService(config, endless)
+        await service.start()
+        job = await service.submit(model="pulse-pro", options={}, audio=b"x")
+        await asyncio.wait_for(started.wait(), 10)
+        await service.stop()
+        service.close()
+        return job.request_id
+
+    rid = asyncio.run(main())
+    record = SqliteJobStore(tmp_path).get(rid)
+    assert record is not None and record.status is JobStatus.QUEUED and record.attempts == 0
+
+
 CHILD = r"""
 import asyncio, json, sys
 from pathlib import Path
@@ -239,6 +263,8 @@ def test_sigkill_mid_job_then_restart_delivers_each_job_exactly_once(tmp_path: P
             try:
                 assert await _until_async(lambda: len(receiver.delivered()) == n_jobs)
                 assert await _until_async(lambda: service.store.counts() == {"delivered": n_jobs})
+                # Every delivered job's audio goes, including those whose clean-up the kill interrupted.
+                assert await _until_async(lambda: not any(service.store.audio_dir.iterdir()))
             finally:
                 await service.stop()
                 service.close()
@@ -252,7 +278,6 @@ def test_sigkill_mid_job_then_restart_delivers_each_job_exactly_once(tmp_path: P
         store = SqliteJobStore(tmp_path)
         crashed = store.get(ids[block_at - 1])
         assert crashed is not None and crashed.attempts == 2
-        assert list(store.audio_dir.iterdir()) == []  # every delivered job's audio is gone
 
 
 def _config(tmp_path: Path) -> JobsConfig:

@@ -102,6 +102,11 @@ class JobsService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        # A clean-up cut short by the cancellation above is finished now rather than at next start.
+        try:
+            await self._purge_audio()
+        except Exception:
+            log.exception("audio clean-up at stop failed")
         if self._deliverer is not None:
             await self._deliverer.aclose()
 
