@@ -61,6 +61,25 @@ def test_enqueue_claim_complete_in_order(tmp_path: Path) -> None:
     store.close()
 
 
+def test_save_audio_from_bytes_path_and_spool(tmp_path: Path) -> None:
+    import tempfile
+
+    store = SqliteJobStore(tmp_path / "d")
+    source = tmp_path / "upload.flac"
+    source.write_bytes(b"0123456789" * 300_000)
+    copied = store.save_audio("a1", source, ".flac")
+    assert copied.read_bytes() == source.read_bytes() and source.exists()  # a Path is copied by default
+    moved = store.save_audio("a2", source, ".flac", move=True)
+    assert moved.stat().st_size == 3_000_000 and not source.exists()
+    with tempfile.SpooledTemporaryFile(max_size=1024) as spool:
+        spool.write(b"spooled audio" * 1000)
+        spool.seek(0)
+        assert store.save_audio("a3", spool, ".weird suffix").read_bytes() == b"spooled audio" * 1000
+    assert sorted(p.name for p in store.audio_dir.iterdir()) == ["a1.flac", "a2.flac", "a3"]
+    with pytest.raises(ValueError):
+        store.save_audio("../escape", b"x")
+
+
 def test_expired_lease_is_reclaimed_and_stale_result_dropped(tmp_path: Path) -> None:
     store = SqliteJobStore(tmp_path)
     rid = store.enqueue(_job(store, 1)).request_id

@@ -8,9 +8,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from server.jobs.records import JobRecord, JobStatus, LogEntry, LogPage, NewJob, Timeseries
+
+# Bytes, a file path (copied, or moved when the caller owns it) or an open binary file (e.g. the upload spool).
+AudioSource = bytes | Path | BinaryIO
 
 
 class JobStore(ABC):
@@ -19,7 +22,7 @@ class JobStore(ABC):
     audio_dir: Path
 
     @abstractmethod
-    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "", *, move: bool = False) -> Path:
+    def save_audio(self, request_id: str, data: AudioSource, suffix: str = "", *, move: bool = False) -> Path:
         """Put a job's audio in the store's audio dir, fsynced; call before enqueue().
 
         A Path is copied; `move=True` moves it instead (only for files the caller owns, e.g. a spool file).

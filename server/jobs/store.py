@@ -17,13 +17,14 @@ from typing import Any
 
 from server.jobs import requestlog
 from server.jobs.audio_files import adopt_audio, write_audio
-from server.jobs.interface import JobStore
+from server.jobs.interface import AudioSource, JobStore
 from server.jobs.records import JobRecord, JobStatus, LogEntry, LogPage, NewJob, Timeseries
 
 DB_NAME = "jobs.sqlite3"
 # A bounded scan in claim(): poisoned jobs met on the way are failed, then the next one is tried.
 CLAIM_SCAN_LIMIT = 32
 BUSY_TIMEOUT_MS = 10_000
+COPY_CHUNK_BYTES = 1024 * 1024
 
 _JOB_SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -102,10 +103,13 @@ class SqliteJobStore(JobStore):
 
     # -- jobs ---------------------------------------------------------------------------------
 
-    def save_audio(self, request_id: str, data: bytes | Path, suffix: str = "", *, move: bool = False) -> Path:
+    def save_audio(self, request_id: str, data: AudioSource, suffix: str = "", *, move: bool = False) -> Path:
         if isinstance(data, Path):
             return adopt_audio(self.audio_dir, request_id, data, suffix, move=move)
-        return write_audio(self.audio_dir, request_id, data, suffix)
+        if isinstance(data, bytes | bytearray | memoryview):
+            return write_audio(self.audio_dir, request_id, bytes(data), suffix)
+        # A file object such as the upload spool: copied in chunks from its current position.
+        return write_audio(self.audio_dir, request_id, iter(lambda: data.read(COPY_CHUNK_BYTES), b""), suffix)
 
     def enqueue(self, job: NewJob) -> JobRecord:
         now = time.time()

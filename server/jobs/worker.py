@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from server.jobs.config import JobsConfig
+from server.jobs.interface import AudioSource
 from server.jobs.records import JobRecord, LogEntry, LogPage, NewJob, Timeseries
 from server.jobs.ssrf import UrlGuard
 from server.jobs.store import JobStore, SqliteJobStore
@@ -120,7 +120,7 @@ class JobsService:
         *,
         model: str,
         options: dict[str, Any],
-        audio: bytes | Path,
+        audio: AudioSource,
         owner: str = "",
         webhook_url: str | None = None,
         webhook_method: str = "POST",
