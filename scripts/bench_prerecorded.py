@@ -40,39 +40,43 @@ def corpus_wer(refs: list[str], hyps: list[str]) -> float:
     return jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])
 
 
-def via_server(base_url: str, key: str, model: str, rows: list[dict]) -> tuple[list[str], float]:
-    texts, elapsed = [], 0.0
-    with httpx.Client(timeout=600, headers={"Authorization": f"Bearer {key}"}) as client:
-        for row in rows:
-            data = (DATA / row["audio"]).read_bytes()
-            started = time.perf_counter()
-            response = client.post(f"{base_url}/waves/v1/stt/", params={"model": model, "language": "en"}, content=data)
-            elapsed += time.perf_counter() - started
-            response.raise_for_status()
-            texts.append(response.json()["transcription"])
-    return texts, elapsed
+def server_once(client: httpx.Client, base_url: str, model: str, row: dict) -> tuple[str, float]:
+    data = (DATA / row["audio"]).read_bytes()
+    started = time.perf_counter()
+    response = client.post(f"{base_url}/waves/v1/stt/", params={"model": model, "language": "en"}, content=data)
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    return response.json()["transcription"], elapsed
 
 
-def direct(engine: WhisperEngine, rows: list[dict]) -> tuple[list[str], float]:
+def direct_once(engine: WhisperEngine, row: dict) -> tuple[str, float]:
     """faster-whisper called directly with the model's configured decoding parameters (decode included)."""
     decode = engine.config.batch
-    texts, elapsed = [], 0.0
-    for row in rows:
-        started = time.perf_counter()
-        audio = decode_audio(str(DATA / row["audio"]))
-        segments, _ = engine.model.transcribe(
-            audio,
-            language="en",
-            beam_size=decode.beam_size,
-            vad_filter=decode.vad_filter,
-            vad_parameters={
-                "min_silence_duration_ms": decode.vad_min_silence_ms,
-                "speech_pad_ms": decode.vad_speech_pad_ms,
-            },
-        )
-        texts.append(" ".join(s.text.strip() for s in segments))
-        elapsed += time.perf_counter() - started
-    return texts, elapsed
+    vad = {"min_silence_duration_ms": decode.vad_min_silence_ms, "speech_pad_ms": decode.vad_speech_pad_ms}
+    started = time.perf_counter()
+    audio = decode_audio(str(DATA / row["audio"]))
+    segments, _ = engine.model.transcribe(
+        audio, language="en", beam_size=decode.beam_size, vad_filter=decode.vad_filter, vad_parameters=vad
+    )
+    text = " ".join(s.text.strip() for s in segments)
+    return text, time.perf_counter() - started
+
+
+def compare(server, engine: WhisperEngine, model: str, rows: list[dict]) -> dict:
+    """Server and direct calls alternate clip by clip, so background load hits both sides alike."""
+    out = {"server": [], "direct": [], "server_s": 0.0, "direct_s": 0.0}
+    with httpx.Client(timeout=600, headers={"Authorization": f"Bearer {server.api_key}"}) as client:
+        for row in rows[:2]:  # warm-up of both paths
+            server_once(client, server.base_url, model, row)
+            direct_once(engine, row)
+        for row in rows:
+            text, elapsed = server_once(client, server.base_url, model, row)
+            out["server"].append(text)
+            out["server_s"] += elapsed
+            text, elapsed = direct_once(engine, row)
+            out["direct"].append(text)
+            out["direct_s"] += elapsed
+    return out
 
 
 def language_id(engine: WhisperEngine, rows: list[dict]) -> tuple[int, int, list[str]]:
@@ -102,28 +106,27 @@ def main() -> None:
     log = Path("/tmp") / f"bench-prerecorded-{int(time.time())}.log"
     server = start_server(args.config, log)
     results: dict[str, dict] = {}
+    engines: dict[str, WhisperEngine] = {}
     try:
-        for model in config.models:
-            via_server(server.base_url, server.api_key, model, rows[:2])  # warm-up
-            texts, elapsed = via_server(server.base_url, server.api_key, model, rows)
-            results[model] = {"wer": corpus_wer([r["text"] for r in rows], texts), "server_s": elapsed}
-            print(
-                f"{model}: server WER {results[model]['wer']:.2%}, {elapsed:.1f}s for {audio_seconds:.0f}s audio",
-                flush=True,
-            )
+        for model, mc in config.models.items():
+            # The direct engine runs in this process with the same weights and threads as the server's.
+            engine = engines.setdefault(mc.weights.model_dump_json(), WhisperEngine(model, mc, REPO / ".cache"))
+            run = compare(server, engine, model, rows)
+            refs = [r["text"] for r in rows]
+            results[model] = {
+                "wer": corpus_wer(refs, run["server"]),
+                "direct_wer": corpus_wer(refs, run["direct"]),
+                "server_s": run["server_s"],
+                "direct_s": run["direct_s"],
+            }
+            if engine.is_multilingual:
+                results[model]["lid"] = language_id(
+                    engine, [r for r in manifest("asr_multi.jsonl") if r.get("language")]
+                )
+            print(f"{model}: {results[model]}", flush=True)
         rss = peak_rss_mb(server.process.pid)
     finally:
         server.stop()
-    engines: dict[str, WhisperEngine] = {}
-    for model, mc in config.models.items():
-        engine = engines.setdefault(mc.weights.model_dump_json(), WhisperEngine(model, mc, REPO / ".cache"))
-        direct(engine, rows[:2])
-        texts, elapsed = direct(engine, rows)
-        results[model]["direct_wer"] = corpus_wer([r["text"] for r in rows], texts)
-        results[model]["direct_s"] = elapsed
-        if engine.is_multilingual:
-            results[model]["lid"] = language_id(engine, [r for r in manifest("asr_multi.jsonl") if r.get("language")])
-        print(f"{model}: direct WER {results[model]['direct_wer']:.2%}, {elapsed:.1f}s", flush=True)
 
     lines = [
         "## Pre-recorded (`scripts/bench_prerecorded.py`)",
