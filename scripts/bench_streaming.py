@@ -132,7 +132,7 @@ async def pulse_session(port: int, items: list[Clip], run: Run, extra: str) -> N
             state = {"first_partial": None, "final_at": None, "sent_finalize": None, "auto_final_at": None}
             t0 = time.monotonic()
 
-            async def reader() -> None:
+            async def reader(state: dict = state, texts: list = texts) -> None:
                 async for raw in ws:
                     msg = json.loads(raw)
                     if msg.get("type") != "transcription":
@@ -189,7 +189,7 @@ async def peer_session(port: int, model: str, items: list[Clip], run: Run) -> No
             t0 = time.monotonic()
             limit = clip.pcm.size / 16000 + 8.0
 
-            async def reader() -> None:
+            async def reader(state: dict = state, segments: dict = segments, t0: float = t0, clip: Clip = clip) -> None:
                 async for raw in ws:
                     msg = json.loads(raw)
                     now = time.monotonic()
@@ -269,9 +269,8 @@ def main() -> None:
         print(f"pre-recorded WER pulse: {pre_wer * 100:.1f} %")
         for n in [int(x) for x in args.sessions.split(",")]:
             run = Run()
-            subset = items if n == 1 else items[: max(n, len(items) // 2 * 1)]
-            groups = [g for g in split(subset, n) if g] if n <= len(subset) else [[subset[i % len(subset)]]
-                                                                                 for i in range(n)]
+            pool = [items[i % len(items)] for i in range(max(n * 2, len(items)))]
+            groups = split(pool, n)  # every session streams at least two clips (one finalize, one endpointing)
             cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
             audio = sum(c.pcm.size / 16000 + TRAILING_SILENCE / 2 for g in groups for c in g)
 
