@@ -13,7 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from models.config import load_config
 from models.registry import ModelLoadError, ModelRegistry
 from server.errors import install_error_handlers
-from server.routers import health, live, stt
+from server.jobs import JobsConfig, JobsService
+from server.prerecorded import make_job_processor
+from server.routers import analytics, health, jobs, live, stt
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,11 @@ class RequestIdMiddleware:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     config = load_config(settings.config)
+    jobs_config = JobsConfig.from_mapping(config.jobs)
+    jobs_config.store.data_dir = settings.data_dir
+    jobs_config.fetch.max_bytes = config.limits.max_upload_bytes
+    if settings.webhook_secret:
+        jobs_config.webhook.secret = settings.webhook_secret
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,9 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("start-up failed: %s", exc)
             raise
         app.state.registry = registry
+        service = JobsService(jobs_config, make_job_processor(app.state))
+        app.state.jobs = service
+        await service.start()
         try:
             yield
         finally:
+            await service.stop()
+            service.close()
             registry.shutdown()
 
     app = FastAPI(title="pulse-server", version="0.1.0", lifespan=lifespan)
@@ -68,4 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(stt.router)
     app.include_router(live.router)
+    app.include_router(jobs.router)
+    app.include_router(analytics.router)
     return app

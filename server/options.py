@@ -66,6 +66,7 @@ def parse_prerecorded(
     default_model: str | None,
     default_language: str | None,
     enabled_features: frozenset[str],
+    allow_webhook: bool = False,
 ) -> PrerecordedRequest:
     model = resolve_model(registry, params, default_model)
     language = resolve_language(model, params.get("language") or default_language)
@@ -73,6 +74,6 @@ def parse_prerecorded(
     unsupported = sorted(features - enabled_features)
     if unsupported:
         raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
-    if params.get("webhook_url"):
-        raise ApiError(400, "Unsupported option: webhook_url is not available on this server yet.")
+    if params.get("webhook_url") and not allow_webhook:
+        raise ApiError(400, "Unsupported option: webhook_url is not available on this server.")
     return PrerecordedRequest(model, language, parse_bool(params, "word_timestamps"), features)

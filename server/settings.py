@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     insecure_no_auth: bool = False
     cache_dir: Path = REPO_ROOT / ".cache"
     data_dir: Path = REPO_ROOT / ".data"
+    # HMAC secret for webhook signatures; empty = generated once and kept in the data dir.
+    webhook_secret: str = ""
     log_level: str = "info"
 
     def parsed_keys(self) -> list[ApiKey]:

@@ -121,18 +121,6 @@ def test_unimplemented_feature_flags_are_refused_by_name(server: ServerProcess, 
     assert off.status_code == 200
 
 
-def test_url_body_refused_until_supported(server: ServerProcess) -> None:
-    for model in ("pulse", "pulse-pro"):
-        response = httpx.post(
-            f"{server.base_url}/waves/v1/stt/",
-            params={"model": model, "language": "en"},
-            json={"url": "https://example.com/a.wav"},
-            headers=server.auth,
-        )
-        body = assert_unified_error(response, 400)
-        assert "URL" in body["error"]
-
-
 def test_unknown_route_and_method_are_json(server: ServerProcess) -> None:
     missing = httpx.get(f"{server.base_url}/waves/v1/nope", headers=server.auth)
     assert missing.status_code == 404 and "error" in missing.json()
