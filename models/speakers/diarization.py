@@ -1,0 +1,105 @@
+"""Diarization backends: `embedded` (clusters the shared embedding track) and `pyannote` (optional, GPU)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.speakers.clustering import cluster, resolve_bounds
+from models.speakers.config import DiarizationConfig
+from models.speakers.resegment import FramePosteriors, SpeakerSegment, frame_posteriors, refine, segments_from_frames
+from models.speakers.track import EmbeddingTrack
+
+
+@dataclass
+class SpeakerBounds:
+    """Requested speaker count: exact (`num`) or a range; None means automatic."""
+
+    num: int | None = None
+    low: int | None = None
+    high: int | None = None
+
+
+@dataclass
+class DiarizationResult:
+    """Frame posteriors (for word labelling), the turns, and one raw speaker per track window."""
+
+    posteriors: FramePosteriors
+    segments: list[SpeakerSegment]
+    window_speakers: np.ndarray
+
+
+def window_speakers(track: EmbeddingTrack, post: FramePosteriors) -> np.ndarray:
+    """Raw speaker (posterior column) at the centre of each track window."""
+    if len(track) == 0:
+        return np.zeros(0, dtype=int)
+    frames = np.clip((track.times.mean(axis=1) / post.frame).astype(int), 0, len(post.speech) - 1)
+    return np.argmax(post.probs[frames], axis=1)
+
+
+class EmbeddedDiarizer:
+    """Spectral/AHC clustering of window embeddings, centroid resegmentation, smoothed frame posteriors."""
+
+    def __init__(self, config: DiarizationConfig) -> None:
+        self.config = config
+
+    def diarize(self, track: EmbeddingTrack, bounds: SpeakerBounds) -> DiarizationResult:
+        low, high = resolve_bounds(len(track), self.config, bounds.num, bounds.low, bounds.high)
+        labels = cluster(track.vectors, self.config, low, high)
+        labels = refine(track, labels, self.config, low)
+        post = frame_posteriors(track, labels, self.config)
+        segments = segments_from_frames(post, self.config.overlap_threshold, self.config.overlap_min_frames)
+        return DiarizationResult(post, segments, labels if labels.size else np.zeros(0, dtype=int))
+
+
+class PyannoteDiarizer:
+    """pyannote.audio speaker-diarization pipeline from a local path or a hub id (+ token) fetched at deploy time.
+
+    Imported lazily so the package stays optional: it is meant for CUDA deployments (`[pyannote]` extra).
+    """
+
+    def __init__(self, config: DiarizationConfig) -> None:
+        self.config = config
+        try:
+            import torch
+            from pyannote.audio import Pipeline
+        except Exception as exc:  # ImportError, or torchaudio/torchcodec failing to load their CUDA builds
+            raise RuntimeError(
+                "diarization backend 'pyannote' needs the optional `pyannote.audio` package with a matching "
+                f"torch/torchaudio build (install the [pyannote] extra in the CUDA image): {exc}"
+            ) from exc
+        source = config.pyannote_pipeline
+        kwargs: dict[str, Any] = {"token": config.pyannote_token} if config.pyannote_token else {}
+        pipeline = Pipeline.from_pretrained(source, **kwargs)
+        if pipeline is None:
+            raise RuntimeError(f"pyannote pipeline {source!r} could not be loaded (missing weights or token?)")
+        self._pipeline = pipeline.to(torch.device(config.pyannote_device))
+
+    def diarize(self, wav_path: Path, track: EmbeddingTrack, bounds: SpeakerBounds) -> DiarizationResult:
+        kwargs = {"num_speakers": bounds.num, "min_speakers": bounds.low, "max_speakers": bounds.high}
+        output = self._pipeline(str(wav_path), **{k: v for k, v in kwargs.items() if v is not None})
+        annotation = getattr(output, "speaker_diarization", output)  # pyannote 4 wraps the annotation
+        turns = [(turn.start, turn.end, str(label)) for turn, _, label in annotation.itertracks(yield_label=True)]
+        return result_from_turns(turns, track, self.config)
+
+
+def result_from_turns(
+    turns: list[tuple[float, float, str]], track: EmbeddingTrack, config: DiarizationConfig
+) -> DiarizationResult:
+    """One-hot frame posteriors from labelled turns (external diarizers), numbered by first appearance."""
+    frame = config.frame_seconds
+    names: dict[str, int] = {}
+    for _, _, label in sorted(turns):
+        names.setdefault(label, len(names))
+    end = max([track.duration] + [e for _, e, _ in turns])
+    probs = np.zeros((int(np.ceil(end / frame)) + 1, max(1, len(names))))
+    for start, stop, label in turns:
+        probs[int(start / frame) : int(np.ceil(stop / frame)), names[label]] = 1.0
+    speech = probs.sum(axis=1) > 0
+    probs[speech] /= probs[speech].sum(axis=1, keepdims=True)
+    post = FramePosteriors(frame, probs, speech)
+    segments = [SpeakerSegment(s, e, names[label], 1.0) for s, e, label in sorted(turns)]
+    return DiarizationResult(post, segments, window_speakers(track, post))
