@@ -79,6 +79,7 @@ class SpeakerJob:
         self._analyzer = analyzer
         self.diarize, self.gender, self.emotion = diarize, gender, emotion
         self._bounds = bounds
+        self._result: DiarizationResult | None = None
         self.track = EmbeddingTrack()
         self._spans: dict[str, list[ScoredSpan]] = {"gender": [], "emotion": []}
         self._spool: tempfile._TemporaryFileWrapper[bytes] | None = None
@@ -113,7 +114,7 @@ class SpeakerJob:
     def finish(self, transcript: Transcript, pause_seconds: float = 0.8) -> None:
         """Fill speakers, gender and emotions into `transcript` (only the stages this job was asked for)."""
         try:
-            result = self._diarize() if self.diarize else None
+            result = self.diarization() if self.diarize else None
             mapping: dict[int, int] = {}
             if result is not None and transcript.words:
                 mapping = label_words(transcript.words, result.posteriors)
@@ -132,6 +133,12 @@ class SpeakerJob:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+
+    def diarization(self) -> DiarizationResult:
+        """Speaker turns of everything added so far (computed once; needs `diarize=True`)."""
+        if self._result is None:
+            self._result = self._diarize()
+        return self._result
 
     def _diarize(self) -> DiarizationResult:
         diarizer = self._analyzer.diarizer

@@ -18,9 +18,11 @@ class VadConfig:
     min_speech_ms: int = 200
     min_silence_ms: int = 300
     speech_pad_ms: int = 100
-    # When VAD finds nothing in a chunk that is this loud overall (RMS dBFS), the whole chunk counts
-    # as speech: better an embedding of odd audio than no gender/emotion at all.
+    # When VAD finds nothing in a short chunk (a clip, a live final) that is this loud overall
+    # (RMS dBFS), the whole chunk counts as speech: better an embedding of odd audio than no
+    # gender/emotion at all. Longer chunks are left empty (would be a long false alarm).
     fallback_dbfs: float = -45.0
+    fallback_max_seconds: float = 10.0
 
 
 @dataclass

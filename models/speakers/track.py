@@ -55,7 +55,7 @@ def speech_regions(audio: np.ndarray, vad: VadConfig) -> list[tuple[int, int]]:
         speech_pad_ms=vad.speech_pad_ms,
     )
     regions = [(int(ts["start"]), int(ts["end"])) for ts in get_speech_timestamps(audio, options)]
-    if not regions and audio.size:
+    if not regions and 0 < audio.size <= vad.fallback_max_seconds * SAMPLE_RATE:
         rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
         if 20.0 * np.log10(rms + 1e-12) >= vad.fallback_dbfs:
             regions = [(0, int(audio.size))]
