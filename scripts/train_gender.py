@@ -30,7 +30,9 @@ def main() -> None:
     features = np.stack([clip_features(load_clip(r["audio"]), embedder, config) for r in rows])
     labels = [r["gender"] for r in rows]
     head = fit_mean_difference_head(features, labels, GENDER_LABELS, ResemblyzerEmbedder.dim)
-    train_acc = float(np.mean([GENDER_LABELS[i] == y for i, y in zip(head.proba(features).argmax(1), labels, strict=True)]))
+    train_acc = float(
+        np.mean([GENDER_LABELS[i] == y for i, y in zip(head.proba(features).argmax(1), labels, strict=True)])
+    )
     head.save(
         args.out,
         trained_on=f"{len(rows)} LibriSpeech test-other clips, {len({r['speaker'] for r in rows})} speakers (CC BY 4.0)",

@@ -69,6 +69,8 @@ class DiarizationConfig:
     resegment_iterations: int = 2
     # A speaker whose total speech is below this is merged into its closest neighbour.
     min_speaker_seconds: float = 1.0
+    # After resegmentation, speakers whose centroids are more cosine-similar than this are merged.
+    merge_threshold: float = 1.0
     # Frame grid for turn decisions and the median filter length (in frames) that smooths them.
     frame_seconds: float = 0.05
     smoothing_frames: int = 9

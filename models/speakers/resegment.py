@@ -71,6 +71,20 @@ def refine(track: EmbeddingTrack, labels: np.ndarray, config: DiarizationConfig,
         if np.array_equal(new, labels):
             break
         labels = _compact(new)
+    return _merge_close(track.vectors, labels, config.merge_threshold, min_k)
+
+
+def _merge_close(vectors: np.ndarray, labels: np.ndarray, threshold: float, min_k: int) -> np.ndarray:
+    """Merge the two most similar speakers while their centroids are closer than `threshold` (over-splits)."""
+    while labels.size and labels.max() + 1 > max(min_k, 1):
+        k = int(labels.max()) + 1
+        cents = centroids_of(vectors, labels, k)
+        sims = cents @ cents.T
+        np.fill_diagonal(sims, -1.0)
+        a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        if sims[a, b] < threshold:
+            break
+        labels = _compact(np.where(labels == max(a, b), min(a, b), labels))
     return labels
 
 

@@ -97,7 +97,9 @@ def emotion_dataset(
     return features, labels, np.array([int(r["actor"]) for r in rows]), [a.size / 16000 for a in audio]
 
 
-def fit_mean_difference_head(features: np.ndarray, labels: list[str], classes: tuple[str, str], dims: int) -> LinearHead:
+def fit_mean_difference_head(
+    features: np.ndarray, labels: list[str], classes: tuple[str, str], dims: int
+) -> LinearHead:
     """Two-class head on the first `dims` features along the difference of the class means.
 
     This is LDA with full covariance shrinkage. With only ten training speakers a logistic regression
