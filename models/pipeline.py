@@ -1,4 +1,4 @@
-"""Pre-recorded pipeline: decode → chunk → ASR → words/utterances (later stages enrich the Transcript)."""
+"""Pre-recorded pipeline: decode → chunk → ASR (+ speaker embeddings) → words/utterances → speakers → redaction."""
 
 from __future__ import annotations
 
@@ -10,8 +10,23 @@ from models.asr import AsrOptions
 from models.audio import SAMPLE_RATE, iter_chunks, iter_pcm_blocks
 from models.languages import LanguagePlan
 from models.registry import LoadedModel
+from models.stages import Stages
 from models.transcript import Transcript
 from models.utterances import split_utterances
+
+
+@dataclass(frozen=True)
+class SpeakerOptions:
+    diarize: bool = False
+    gender: bool = False
+    emotion: bool = False
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.diarize or self.gender or self.emotion
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,9 @@ class TranscribeOptions:
     language: LanguagePlan
     word_timestamps: bool = False
     utterances: bool = False
+    speakers: SpeakerOptions = SpeakerOptions()
+    redact_pii: bool = False
+    redact_pci: bool = False
 
 
 @dataclass
@@ -29,36 +47,72 @@ class PipelineResult:
     processing_seconds: float
 
 
-def transcribe_file(model: LoadedModel, source: BinaryIO, options: TranscribeOptions) -> PipelineResult:
-    """Run the whole pre-recorded pipeline on one file; blocking, meant for a worker thread."""
+def transcribe_file(
+    model: LoadedModel, source: BinaryIO, options: TranscribeOptions, stages: Stages | None = None
+) -> PipelineResult:
+    """Run the whole pre-recorded pipeline on one file; blocking, meant for a worker thread.
+
+    Audio is decoded and transcribed chunk by chunk, so memory stays bounded; the speaker stages
+    keep only a compact embedding track per chunk and decide once the whole file has been seen.
+    """
     started = time.perf_counter()
     engine, config = model.engine, model.config
+    stages = stages or Stages()
     plan = options.language
+    speaker_job = None
+    if options.speakers.any and stages.speakers is not None:
+        s = options.speakers
+        speaker_job = stages.speakers.start(
+            diarize=s.diarize,
+            gender=s.gender,
+            emotion=s.emotion,
+            num_speakers=s.num_speakers,
+            min_speakers=s.min_speakers,
+            max_speakers=s.max_speakers,
+        )
+    # Speaker labels and redaction spans are attached to words, so they need word timing.
+    need_words = options.word_timestamps or options.speakers.diarize or options.redact_pii or options.redact_pci
     texts: list[str] = []
     transcript = Transcript(text="")
     samples = 0
-    chunks = iter_chunks(iter_pcm_blocks(source), config.chunk_seconds, config.chunk_search_seconds)
-    for index, (offset, audio) in enumerate(chunks):
-        samples += audio.size
-        transcript.num_chunks = index + 1
-        result = engine.transcribe_chunk(audio, AsrOptions(plan=plan, word_timestamps=options.word_timestamps), offset)
-        if result.language and result.text:
-            if plan.pinned is None:
-                # Detect once on the first chunk with speech, then keep that language so a long
-                # file does not flip languages on a quiet or ambiguous stretch.
-                plan = LanguagePlan(plan.requested, result.language, None)
-            if transcript.language is None:
-                transcript.language = result.language
-                transcript.language_probability = result.language_probability
-        if result.text:
-            texts.append(result.text)
-        transcript.words.extend(result.words)
-    if transcript.language is None:
-        transcript.language = plan.pinned or (plan.candidates[0] if plan.candidates else None)
-    transcript.languages = [transcript.language] if transcript.language else []
-    joiner = "" if transcript.language in ("zh", "ja", "yue") else " "
-    transcript.text = joiner.join(texts)
-    transcript.duration = round(samples / SAMPLE_RATE, 3)
-    if options.utterances and transcript.words:
-        transcript.utterances = split_utterances(transcript.words, config.utterance_pause_seconds, transcript.language)
+    try:
+        chunks = iter_chunks(iter_pcm_blocks(source), config.chunk_seconds, config.chunk_search_seconds)
+        for index, (offset, audio) in enumerate(chunks):
+            samples += audio.size
+            transcript.num_chunks = index + 1
+            result = engine.transcribe_chunk(audio, AsrOptions(plan=plan, word_timestamps=need_words), offset)
+            if speaker_job is not None:
+                speaker_job.add_chunk(audio, offset)
+            if result.language and result.text:
+                if plan.pinned is None:
+                    # Detect once on the first chunk with speech, then keep that language so a long
+                    # file does not flip languages on a quiet or ambiguous stretch.
+                    plan = LanguagePlan(plan.requested, result.language, None)
+                if transcript.language is None:
+                    transcript.language = result.language
+                    transcript.language_probability = result.language_probability
+            if result.text:
+                texts.append(result.text)
+            transcript.words.extend(result.words)
+        if transcript.language is None:
+            transcript.language = plan.pinned or (plan.candidates[0] if plan.candidates else None)
+        transcript.languages = [transcript.language] if transcript.language else []
+        joiner = "" if transcript.language in ("zh", "ja", "yue") else " "
+        transcript.text = joiner.join(texts)
+        transcript.duration = round(samples / SAMPLE_RATE, 3)
+        if options.utterances and transcript.words:
+            transcript.utterances = split_utterances(
+                transcript.words, config.utterance_pause_seconds, transcript.language
+            )
+        if speaker_job is not None:
+            speaker_job.finish(transcript, config.utterance_pause_seconds)
+            if not options.utterances:
+                transcript.utterances = []
+    finally:
+        if speaker_job is not None:
+            speaker_job.close()
+    if (options.redact_pii or options.redact_pci) and stages.redactor is not None:
+        stages.redactor.redact_transcript(
+            transcript, pii=options.redact_pii, pci=options.redact_pci, language=transcript.language
+        )
     return PipelineResult(transcript, time.perf_counter() - started)

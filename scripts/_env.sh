@@ -24,6 +24,9 @@ ensure_env() {
   echo "[pulse] installing into $VENV (extras: ${extras:-none})" >&2
   # CPU torch first: with it in place, the project's torch range installs nothing more.
   "$VENV/bin/pip" install -q torch==2.13.0 2> >(grep -v "is ignored: it is neither" >&2)
+  # resemblyzer's metadata pulls the compiled webrtcvad and the old `typing` backport; its real
+  # needs (librosa, scipy, webrtcvad-wheels, torch) are in pyproject.toml.
+  "$VENV/bin/pip" install -q --no-deps resemblyzer==0.1.4 2> >(grep -v "is ignored: it is neither" >&2)
   local spec="$ROOT"
   [ -n "$extras" ] && spec="$ROOT[$extras]"
   "$VENV/bin/pip" install -q -e "$spec" 2> >(grep -v "is ignored: it is neither" >&2)

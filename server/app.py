@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.config import load_config
 from models.registry import ModelLoadError, ModelRegistry
+from models.stages import Stages
 from server.errors import install_error_handlers
 from server.jobs import JobsConfig, JobsService
 from server.prerecorded import make_job_processor
@@ -60,12 +61,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("start-up failed: %s", exc)
             raise
         app.state.registry = registry
+        try:
+            app.state.stages = Stages.load(config.stages)
+        except Exception as exc:
+            log.error("start-up failed: a configured stage could not load: %s", exc)
+            raise
+        app.state.enabled_features = app.state.stages.features
         service = JobsService(jobs_config, make_job_processor(app.state))
         app.state.jobs = service
         await service.start()
         try:
             yield
         finally:
+            live = getattr(app.state, "live", None)
+            if live is not None:
+                live.shutdown()
             await service.stop()
             service.close()
             registry.shutdown()
@@ -75,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.config = config
     app.state.api_keys = settings.parsed_keys()
     app.state.enabled_features = frozenset()
+    app.state.stages = Stages()
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from models.languages import LanguageNotAvailable, LanguagePlan, UnknownLanguage, plan_language
+from models.pipeline import SpeakerOptions, TranscribeOptions
 from models.registry import LoadedModel, ModelRegistry
 from server.errors import ApiError
-from server.params import parse_bool
+from server.params import parse_bool, parse_int
 
 MODEL_NAMES = ("pulse", "pulse-pro")
 MISSING_MODEL = "Missing required query param: model. Supported values: pulse | pulse-pro."
@@ -18,12 +19,44 @@ INVALID_MODEL = "Invalid value for query param: model. Supported values: pulse |
 FEATURE_FLAGS = ("diarize", "redact_pii", "redact_pci", "emotion_detection", "gender_detection")
 
 
+# pulse-pro is the English batch model of the hosted service: no speaker or voice analytics there.
+PULSE_ONLY_FEATURES = frozenset({"diarize", "emotion_detection", "gender_detection"})
+MAX_SPEAKERS = 32
+
+
 @dataclass(frozen=True)
 class PrerecordedRequest:
     model: LoadedModel
     language: LanguagePlan
     word_timestamps: bool
     features: frozenset[str]
+    speakers: SpeakerOptions = SpeakerOptions()
+
+    def pipeline_options(self) -> TranscribeOptions:
+        return TranscribeOptions(
+            language=self.language,
+            word_timestamps=self.word_timestamps,
+            utterances=self.word_timestamps and self.model.name == "pulse",
+            speakers=self.speakers,
+            redact_pii="redact_pii" in self.features,
+            redact_pci="redact_pci" in self.features,
+        )
+
+
+def parse_speakers(params: Mapping[str, str], features: frozenset[str]) -> SpeakerOptions:
+    """Speaker-count hints (extension): positive integers, min ≤ max; 400 otherwise."""
+    counts = {
+        name: parse_int(params, name, None, 1, MAX_SPEAKERS)
+        for name in ("num_speakers", "min_speakers", "max_speakers")
+    }
+    if counts["min_speakers"] and counts["max_speakers"] and counts["min_speakers"] > counts["max_speakers"]:
+        raise ApiError(400, "Invalid value for query param: min_speakers. It must not exceed max_speakers.")
+    return SpeakerOptions(
+        diarize="diarize" in features,
+        gender="gender_detection" in features,
+        emotion="emotion_detection" in features,
+        **counts,
+    )
 
 
 def resolve_model(registry: ModelRegistry, params: Mapping[str, str], default: str | None) -> LoadedModel:
@@ -74,6 +107,12 @@ def parse_prerecorded(
     unsupported = sorted(features - enabled_features)
     if unsupported:
         raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
+    if model.name == "pulse-pro" and features & PULSE_ONLY_FEATURES:
+        names = ", ".join(sorted(features & PULSE_ONLY_FEATURES))
+        raise ApiError(
+            400, f"Unsupported option for pulse-pro: {names}. Use model=pulse for speaker and voice analytics."
+        )
     if params.get("webhook_url") and not allow_webhook:
         raise ApiError(400, "Unsupported option: webhook_url is not available on this server.")
-    return PrerecordedRequest(model, language, parse_bool(params, "word_timestamps"), features)
+    speakers = parse_speakers(params, features)
+    return PrerecordedRequest(model, language, parse_bool(params, "word_timestamps"), features, speakers)

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 from starlette.datastructures import State
 
 from models.audio import AudioDecodeError
-from models.pipeline import PipelineResult, TranscribeOptions, transcribe_file
+from models.pipeline import PipelineResult, transcribe_file
 from models.pool import PoolFull
 from server.errors import ApiError
 from server.jobs import JobError, JobRecord, LogEntry
@@ -44,13 +44,9 @@ def build_body(
 
 async def run_pipeline(state: State, parsed: PrerecordedRequest, source: BinaryIO) -> PipelineResult:
     """Run the blocking pipeline on the model's pool; map input errors to 400 and a full pool to 429."""
-    options = TranscribeOptions(
-        language=parsed.language,
-        word_timestamps=parsed.word_timestamps,
-        utterances=parsed.word_timestamps and parsed.model.name == "pulse",
-    )
+    options = parsed.pipeline_options()
     try:
-        return await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options))
+        return await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
     except PoolFull as exc:
         raise busy(exc.retry_after) from None
     except AudioDecodeError as exc:

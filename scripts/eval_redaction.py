@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Evaluate PII/PCI redaction on the labelled corpus, and end to end through a running server.
+
+Corpus mode (default): runs `Redactor` with both flags on every sentence of
+tests/data/redaction_corpus.jsonl and prints, per entity type, recall and precision; overall
+precision; leaked card digits (digits of labelled card/CVV/account values left in the output);
+latency per 1,000 words. Figures are given for the whole corpus and for the dev and held-out
+splits. `--write` records the section in docs/benchmarks.md.
+
+Audio mode (`--audio URL`): speaks a subset of sentences with espeak-ng into WAV files (in a
+cache directory, never committed), POSTs each to URL/waves/v1/stt/ with redaction on and counts
+card/CVV/phone digits that survive in any text field of the JSON (transcription, words[].word,
+utterances[].text).
+
+    python scripts/eval_redaction.py [--write]
+    python scripts/eval_redaction.py --audio http://127.0.0.1:8000 [--key KEY] [--clips 15] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.redaction import Redactor  # noqa: E402
+from models.redaction.lexicon import DIGIT_WORDS, REPEAT_WORDS, TEEN_WORDS, TENS_WORDS  # noqa: E402
+from models.redaction.numbers import number_runs, tokenize  # noqa: E402
+
+CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
+BENCH = ROOT / "docs" / "benchmarks.md"
+
+# Entity types whose every character must be hidden to count as found; others need COVER of it.
+STRICT = {"ACCOUNTNUMBER", "CREDITCARDCVV", "PHONENUMBER", "SSN", "ZIPCODE", "EMAIL"}
+COVER = 0.8
+CARD_TYPES = {"ACCOUNTNUMBER", "CREDITCARDCVV"}
+TARGETS = {  # type -> minimum recall
+    "ACCOUNTNUMBER": 0.98, "CREDITCARDCVV": 0.98, "PHONENUMBER": 0.95, "EMAIL": 0.95,
+    "FIRSTNAME": 0.90, "LASTNAME": 0.90, "ADDRESS": 0.90,
+}
+PRECISION_TARGET = 0.90
+# First runs of the held-out splits, before any change they prompted (later runs have seen them).
+FIRST_RUNS = (
+    "First runs on the held-out splits, before any fix they prompted: heldout-a (50 sentences) overall "
+    "precision 0.969, recall 0.956, 3 leaked card digits (a CVV after \"the back says\", a UK number after "
+    "\"ring me\", a spoken e-mail local part of three words); the fixes were general rules, then heldout-b "
+    "(31 sentences) was written and scored once: precision 0.974 (one sentence-initial verb taken for a "
+    "name), recall 1.000, 0 leaked."
+)
+AUDIO_TYPES = {"ACCOUNTNUMBER", "CREDITCARDCVV", "PHONENUMBER"}
+AUDIO_NOTE = (
+    "Clips: espeak-ng `en-us` at 165 wpm, digits read one by one as a caller does (`speakable()`), 16 kHz mono "
+    "WAV; model `pulse` (embedded Whisper base, int8, CPU). A number left in any text field counts as leaked "
+    "when it shares 2 consecutive digits with a spoken card/CVV/phone value. These clips shaped the engine: the "
+    "first run (espeak reading \"4571\" as \"four thousand five hundred seventy one\") leaked 48 digits in 3 "
+    "of 15 clips, and the ASR output they exposed (\"CVM\" for CVV, \"for\" for four inside digits, "
+    "\"Cardend\", digits split by misheard words) led to general rules in `NumberRecognizer`."
+)
+# A number left in a response counts as leaked when it shares this many consecutive digits with a
+# spoken card/CVV/phone value (a lone digit such as "the last 4 digits" would match by chance).
+LEAK_MIN_DIGITS = 2
+
+
+def load_corpus(path: Path = CORPUS) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def covered_fraction(start: int, end: int, spans: list[tuple[int, int]], text: str) -> float:
+    """Share of the alphanumeric characters of text[start:end] inside any of `spans`."""
+    chars = [i for i in range(start, end) if text[i].isalnum()]
+    if not chars:
+        return 1.0
+    hit = sum(1 for i in chars if any(a <= i < b for a, b in spans))
+    return hit / len(chars)
+
+
+def leaked_digits(start: int, end: int, spans: list[tuple[int, int]], text: str) -> int:
+    """Digits (written or spoken) of text[start:end] that no redaction span hides."""
+    leaked = 0
+    for tok in tokenize(text[start:end]):
+        a, b = start + tok.start, start + tok.end
+        hidden = all(any(x <= i < y for x, y in spans) for i in range(a, b))
+        if hidden:
+            continue
+        if tok.is_digits:
+            leaked += len(tok.text)
+        elif tok.lower in DIGIT_WORDS:
+            leaked += 1
+        elif tok.lower in TEEN_WORDS or tok.lower in TENS_WORDS:
+            leaked += 2
+        elif tok.lower in REPEAT_WORDS:
+            leaked += REPEAT_WORDS[tok.lower] - 1  # the digit word after it counts once
+    return leaked
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.gold = defaultdict(int)
+        self.found = defaultdict(int)
+        self.pred = defaultdict(int)
+        self.pred_ok = defaultdict(int)
+        self.leaked = 0
+        self.card_digits = 0
+        self.misses: list[str] = []
+        self.false: list[str] = []
+
+    def recall(self, t: str) -> float | None:
+        return self.found[t] / self.gold[t] if self.gold[t] else None
+
+    def precision(self, t: str) -> float | None:
+        return self.pred_ok[t] / self.pred[t] if self.pred[t] else None
+
+    def overall_precision(self) -> float:
+        p = sum(self.pred.values())
+        return sum(self.pred_ok.values()) / p if p else 1.0
+
+    def overall_recall(self) -> float:
+        g = sum(self.gold.values())
+        return sum(self.found.values()) / g if g else 1.0
+
+
+def evaluate(redactor: Redactor, rows: list[dict]) -> tuple[dict[str, Tally], dict]:
+    splits = sorted({row["split"] for row in rows})
+    tallies = {"all": Tally(), **{name: Tally() for name in splits}}
+    times: list[float] = []
+    words = 0
+    for row in rows:
+        text, lang = row["text"], row.get("language", "en")
+        t0 = time.perf_counter()
+        spans = redactor.analyze(text, pii=True, pci=True, language=lang)
+        times.append(time.perf_counter() - t0)
+        words += len(text.split())
+        by_type: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for s in spans:
+            by_type[s.token_type].append((s.start, s.end))
+        every = [(s.start, s.end) for s in spans]
+        for tally in (tallies["all"], tallies[row["split"]]):
+            for e in row["entities"]:
+                t = e["type"]
+                tally.gold[t] += 1
+                need = 1.0 if t in STRICT else COVER
+                if covered_fraction(e["start"], e["end"], by_type[t], text) >= need - 1e-9:
+                    tally.found[t] += 1
+                else:
+                    tally.misses.append(f"{row['id']} {t}")
+                if t in CARD_TYPES:
+                    tally.leaked += leaked_digits(e["start"], e["end"], every, text)
+            for s in spans:
+                tally.pred[s.token_type] += 1
+                ok = any(
+                    e["type"] == s.token_type and e["start"] < s.end and s.start < e["end"] for e in row["entities"]
+                )
+                if ok:
+                    tally.pred_ok[s.token_type] += 1
+                else:
+                    tally.false.append(f"{row['id']} {s.token_type}")
+    total = sum(times)
+    latency = {
+        "sentences": len(rows),
+        "words": words,
+        "ms_per_1000_words": 1000.0 * total / words * 1000 if words else 0.0,
+        "p50_ms": 1000 * statistics.median(times) if times else 0.0,
+        "p95_ms": 1000 * sorted(times)[int(0.95 * (len(times) - 1))] if times else 0.0,
+    }
+    return tallies, latency
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def report(tallies: dict[str, Tally], latency: dict) -> tuple[str, bool]:
+    types = sorted(set(tallies["all"].gold) | set(tallies["all"].pred))
+    splits = [name for name in tallies if name != "all"]
+    lines = [
+        "| type | gold | recall (all) | precision (all) | " + " | ".join(f"recall {s}" for s in splits) + " | target |",
+        "|---|---|---|---|" + "---|" * len(splits) + "---|",
+    ]
+    ok = True
+    for t in types:
+        a = tallies["all"]
+        target = TARGETS.get(t)
+        met = ""
+        if target is not None:
+            r = a.recall(t)
+            good = r is not None and r >= target
+            ok &= good
+            met = f"≥ {target:.2f} {'✓' if good else '✗'}"
+        per_split = " | ".join(_fmt(tallies[s].recall(t)) for s in splits)
+        lines.append(f"| {t} | {a.gold[t]} | {_fmt(a.recall(t))} | {_fmt(a.precision(t))} | {per_split} | {met} |")
+    summary = []
+    for name in tallies:
+        tl = tallies[name]
+        p = tl.overall_precision()
+        summary.append(
+            f"- {name}: overall precision {p:.3f}, overall recall {tl.overall_recall():.3f}, "
+            f"leaked card digits {tl.leaked}"
+        )
+    p_all = tallies["all"].overall_precision()
+    ok &= p_all >= PRECISION_TARGET and tallies["all"].leaked == 0
+    summary.append(
+        f"- latency: {latency['ms_per_1000_words']:.0f} ms per 1,000 words "
+        f"({latency['sentences']} sentences, {latency['words']} words; per sentence p50 "
+        f"{latency['p50_ms']:.1f} ms, p95 {latency['p95_ms']:.1f} ms; 1 thread, this machine)"
+    )
+    summary.append(f"- targets (recall per type, precision ≥ {PRECISION_TARGET}, zero leaked card digits): "
+                   f"{'all met' if ok else 'NOT met'}")
+    return "\n".join(lines) + "\n\n" + "\n".join(summary) + "\n", ok
+
+
+def write_section(body: str, key: str = "redaction", title: str = "PII/PCI redaction") -> None:
+    """Replace (or append) this script's section of docs/benchmarks.md, between BEGIN/END markers."""
+    begin, end = f"<!-- BEGIN {key} -->", f"<!-- END {key} -->"
+    section = f"{begin}\n## {title}\n\n{body}{end}\n"
+    BENCH.parent.mkdir(parents=True, exist_ok=True)
+    old = BENCH.read_text() if BENCH.exists() else "# Benchmarks\n"
+    if begin in old and end in old:
+        new = old[: old.index(begin)] + section + old[old.index(end) + len(end) + 1 :]
+    else:
+        new = old.rstrip("\n") + "\n\n" + section
+    BENCH.write_text(new)
+
+
+# --- audio ---------------------------------------------------------------------------------
+
+
+def pick_clips(rows: list[dict], count: int) -> list[dict]:
+    """Sentences with card/CVV/phone values and no other numbers, spread over the tags."""
+    chosen = []
+    for row in rows:
+        types = {e["type"] for e in row["entities"]}
+        if row.get("language", "en") != "en" or not types & AUDIO_TYPES:
+            continue
+        if types - AUDIO_TYPES - {"FIRSTNAME", "LASTNAME"}:
+            continue
+        chosen.append(row)
+    step = max(1, len(chosen) // count)
+    return chosen[::step][:count]
+
+
+def gold_digits(row: dict) -> list[str]:
+    out = []
+    for e in row["entities"]:
+        if e["type"] in AUDIO_TYPES:
+            runs = number_runs(e["text"])
+            digits = "".join(r.digits for r in runs)
+            if digits:
+                out.append(digits)
+    return out
+
+
+def leaked_in_field(text: str, golds: list[str]) -> int:
+    """Digits of `text` (written or spoken) in runs that share LEAK_MIN_DIGITS consecutive digits with a gold value."""
+    leaked = 0
+    for run in number_runs(text):
+        d = run.digits
+        if len(d) < LEAK_MIN_DIGITS:
+            continue
+        w = LEAK_MIN_DIGITS
+        if any(d[i : i + w] in g for g in golds for i in range(len(d) - w + 1)):
+            leaked += len(d)
+    return leaked
+
+
+_NUMBER = re.compile(r"\+?\(?\d[\d\s().-]*\d|\d")
+
+
+def speakable(text: str) -> str:
+    """Digits as a caller reads them: "4111 1111" -> "4 1 1 1 1 1 1 1" (espeak-ng would otherwise say
+    "four thousand one hundred eleven", which no caller does); "+44" -> "plus 4 4"."""
+
+    def spell(m: re.Match) -> str:
+        spoken = " ".join(re.findall(r"\d", m.group(0)))
+        return ("plus " if m.group(0).startswith("+") else "") + spoken
+
+    return _NUMBER.sub(spell, text)
+
+
+def synthesize(text: str, path: Path) -> None:
+    raw = path.with_suffix(".raw.wav")
+    # A little slower than espeak's default 175 wpm, as a caller reading out a number.
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(raw), speakable(text)], check=True,
+                   capture_output=True)
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True, capture_output=True)
+    raw.unlink(missing_ok=True)
+
+
+def run_audio(url: str, key: str | None, count: int, cache: Path) -> tuple[str, bool]:
+    import httpx
+
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not found: apt-get update && apt-get install -y espeak-ng sox")
+    cache.mkdir(parents=True, exist_ok=True)
+    clips = pick_clips(load_corpus(), count)
+    headers = {"Content-Type": "application/octet-stream"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    params = {"model": "pulse", "language": "en", "redact_pii": "true", "redact_pci": "true",
+              "word_timestamps": "true"}
+    total_leaked = 0
+    tokens_seen = 0
+    lines = ["| clip | tags | digits spoken | leaked | tokens in transcription |", "|---|---|---|---|---|"]
+    with httpx.Client(timeout=300) as client:
+        for row in clips:
+            wav = cache / f"{row['id']}.wav"
+            if not wav.exists():
+                synthesize(row["text"], wav)
+            resp = client.post(f"{url.rstrip('/')}/waves/v1/stt/", params=params, content=wav.read_bytes(),
+                               headers=headers)
+            resp.raise_for_status()
+            body = resp.json()
+            fields = [body.get("transcription") or ""]
+            fields += [w.get("word", "") for w in body.get("words") or []]
+            fields += [u.get("text", "") for u in body.get("utterances") or []]
+            golds = gold_digits(row)
+            leaked = sum(leaked_in_field(f, golds) for f in fields)
+            total_leaked += leaked
+            n_tokens = len(re.findall(r"\[[A-Z]+_\d+\]", body.get("transcription") or ""))
+            tokens_seen += n_tokens
+            lines.append(f"| {row['id']} | {', '.join(row['tags'])} | {sum(len(g) for g in golds)} | {leaked} "
+                         f"| {n_tokens} |")
+            print(f"{row['id']}: leaked {leaked}, tokens {n_tokens}: {body.get('transcription')!r}", flush=True)
+    ok = total_leaked == 0
+    body = AUDIO_NOTE + "\n\n" + "\n".join(lines) + (
+        f"\n\n- {len(clips)} espeak-ng clips through `POST /waves/v1/stt/?model=pulse&language=en&redact_pii=true"
+        f"&redact_pci=true&word_timestamps=true`: {total_leaked} card/CVV/phone digits left across transcription, "
+        f"words and utterances ({tokens_seen} tokens in transcriptions)\n"
+    )
+    return body, ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="record the section in docs/benchmarks.md")
+    ap.add_argument("--audio", metavar="URL", help="end-to-end mode against a running server")
+    ap.add_argument("--key", default=os.environ.get("PULSE_API_KEY"), help="API key for --audio")
+    ap.add_argument("--clips", type=int, default=15)
+    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "redaction_audio")
+    ap.add_argument("--verbose", "-v", action="store_true", help="list missed and false detections by sentence id")
+    args = ap.parse_args()
+
+    if args.audio:
+        body, ok = run_audio(args.audio, args.key, args.clips, args.cache)
+        print(body)
+        if args.write:
+            write_section(body, "redaction_audio", "PII/PCI redaction, end to end (espeak-ng audio)")
+        return 0 if ok else 1
+
+    t0 = time.perf_counter()
+    redactor = Redactor()
+    load_s = time.perf_counter() - t0
+    rows = load_corpus()
+    redactor.analyze(rows[0]["text"], pii=True, pci=True, language="en")  # warm-up
+    tallies, latency = evaluate(redactor, rows)
+    table, ok = report(tallies, latency)
+    counts = defaultdict(int)
+    for r in rows:
+        counts[r["split"]] += 1
+    head = (
+        f"`scripts/eval_redaction.py` over `tests/data/redaction_corpus.jsonl`: {len(rows)} sentences "
+        f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}), both flags on. "
+        "A labelled value is found when spans of its type hide all of it (numbers, e-mail) or 80 % of it "
+        f"(names, addresses, dates). Engine load {load_s:.1f} s. {FIRST_RUNS}\n\n"
+    )
+    print(head + table)
+    if args.verbose:
+        print("missed:", " ".join(tallies["all"].misses))
+        print("false:", " ".join(tallies["all"].false))
+    if args.write:
+        write_section(head + table)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
