@@ -31,7 +31,11 @@ class DecoderConfig(_Strict):
     pad_seconds: float = 2.0
     min_window_seconds: float = 5.0
     max_new_tokens: int = 96
-    # Committed text handed back as the decoder prompt, in characters (most recent kept).
+    # A final re-decodes its whole segment once: wider search, room for a long segment's tokens.
+    final_beam_size: int = 5
+    final_max_new_tokens: int = 224
+    # Previous finals (and, for partials, committed words) handed back as the decoder prompt, in
+    # characters (most recent kept, cut at a word boundary).
     prompt_chars: int = 200
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
@@ -48,6 +52,15 @@ class SessionConfig(_Strict):
     agreement: int = 2
     # Forced final when a segment grows beyond this (keeps decode cost bounded).
     max_segment_seconds: float = 20.0
+    # A final's text comes from one decode of its whole segment (partial commits only drive the
+    # partials and the cut points): no garbled joins between committed words and the tail.
+    # Segments longer than `final_redecode_max_seconds` fall back to committed words + tail decode.
+    final_redecode: bool = True
+    final_redecode_max_seconds: float = 24.0
+    # After this much trailing silence (never less than `final_tail_pad_seconds`) the final's segment
+    # decode starts speculatively; a final on the same audio (endpointing, finalize) reuses it.
+    # Partials pause meanwhile: they would only re-hear the same speech. 0 turns speculation off.
+    prefinal_silence_ms: int = 300
     # Word-count rollover when the client leaves `max_words` unset and `finalize_on_words` is on.
     default_max_words: int = 40
     default_eou_timeout_ms: int = 800

@@ -49,6 +49,16 @@ def _compression_ratio(text: str) -> float:
     return len(raw) / max(1, len(zlib.compress(raw)))
 
 
+def clip_prompt(text: str, max_chars: int) -> str:
+    """The last `max_chars` characters of `text`, starting at a word boundary."""
+    text = text.strip()
+    if len(text) <= max_chars:
+        return text
+    tail = text[-max_chars:]
+    space = tail.find(" ")
+    return tail[space + 1 :] if space >= 0 else tail
+
+
 class LiveDecoder:
     """Thread-safe wrapper over a loaded engine; holds no per-session state."""
 
@@ -85,13 +95,16 @@ class LiveDecoder:
             return pick_language(probabilities, candidates)
         return probabilities[0]
 
-    def _generate(self, encoder_output: object, tokenizer: Tokenizer, prompt_ids: list[int], hotwords: str | None):  # type: ignore[no-untyped-def]
+    def _generate(  # type: ignore[no-untyped-def]
+        self, encoder_output: object, tokenizer: Tokenizer, prompt_ids: list[int], hotwords: str | None, final: bool
+    ):
         prompt = self._fw.get_prompt(tokenizer, prompt_ids, without_timestamps=True, hotwords=hotwords)
-        max_length = min(self._fw.max_length, len(prompt) + self.config.max_new_tokens)
+        new_tokens = self.config.final_max_new_tokens if final else self.config.max_new_tokens
+        max_length = min(self._fw.max_length, len(prompt) + new_tokens)
         return self._fw.model.generate(
             encoder_output,
             [prompt],
-            beam_size=self.config.beam_size,
+            beam_size=self.config.final_beam_size if final else self.config.beam_size,
             max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,
@@ -107,8 +120,12 @@ class LiveDecoder:
         candidates: tuple[str, ...] | None = None,
         prompt: str = "",
         hotwords: str | None = None,
+        final: bool = False,
     ) -> DecodeResult:
-        """Decode `audio` (16 kHz mono) at temperature 0; `language=None` detects among `candidates`."""
+        """Decode `audio` (16 kHz mono) at temperature 0; `language=None` detects among `candidates`.
+
+        `final=True` uses the final-pass search (`final_beam_size`, `final_max_new_tokens`).
+        """
         started = time.perf_counter()
         features, content = self._features(audio)
         if content < 2:
@@ -120,13 +137,14 @@ class LiveDecoder:
         elif language is None:
             language, probability = self._language(encoder_output, candidates)
         tokenizer = self._tokenizer(language)
-        prompt_ids = tokenizer.encode(" " + prompt.strip())[-(self._fw.max_length // 2 - 1) :] if prompt else []
-        result = self._generate(encoder_output, tokenizer, prompt_ids, hotwords)
+        prompt = clip_prompt(prompt, self.config.prompt_chars)
+        prompt_ids = tokenizer.encode(" " + prompt)[-(self._fw.max_length // 2 - 1) :] if prompt else []
+        result = self._generate(encoder_output, tokenizer, prompt_ids, hotwords, final)
         tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         text = tokenizer.decode(tokens)
         if prompt_ids and _compression_ratio(text) > self.config.compression_ratio_threshold:
             # A prompt can drag the decoder into repeating itself; the unprompted pass is safer.
-            result = self._generate(encoder_output, tokenizer, [], hotwords)
+            result = self._generate(encoder_output, tokenizer, [], hotwords, final)
             tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
             text = tokenizer.decode(tokens)
         if _compression_ratio(text) > self.config.compression_ratio_threshold:

@@ -16,6 +16,9 @@ from models.streaming.scheduler import DecodeScheduler
 from models.streaming.session import DecodeJob, FinalSegment, LiveSession, SpeechEvent
 
 log = logging.getLogger(__name__)
+# Speculative final decodes queue in the scheduler's partial lane under their own key, so a newer
+# partial of the same session does not replace them.
+PREFINAL_KEY = "{}#prefinal"
 
 
 @dataclass
@@ -64,6 +67,9 @@ class SessionRunner:
         self._control: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
         self.last_final_at: float | None = None
+        # The speculative final decode of the latest pause and the task yielding its result.
+        self._prefinal: tuple[DecodeJob, asyncio.Task[DecodeResult | None]] | None = None
+        self.prefinal_hits = 0
 
     def start(self) -> None:
         self._control = asyncio.create_task(self._run(), name=f"live-{self.session_id}")
@@ -83,7 +89,7 @@ class SessionRunner:
 
     async def stop(self) -> None:
         """Abrupt end (client gone, idle timeout): cancel everything, keep nothing."""
-        tasks = [*self._partials, self._control]
+        tasks = [*self._partials, self._control, *([self._prefinal[1]] if self._prefinal else [])]
         for task in tasks:
             if task is not None and not task.done():
                 task.cancel()
@@ -92,6 +98,7 @@ class SessionRunner:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self.scheduler.drop_session(self.session_id)
+        self.scheduler.drop_session(PREFINAL_KEY.format(self.session_id))
 
     def _decode(self, job: DecodeJob) -> Callable[[], DecodeResult]:
         options = self.session.options
@@ -101,18 +108,69 @@ class SessionRunner:
             candidates=options.candidates,
             prompt=job.prompt,
             hotwords=options.hotwords,
+            final=job.kind == "final",
         )
 
     async def _final(self, reason: str, from_finalize: bool) -> None:
+        spent = await self._settle_prefinal()
         job = self.session.final_job(reason)
-        result = None
-        if job.audio is not None:
+        result = spent[1] if spent is not None and spent[0].key == job.key else None
+        if result is not None:
+            self.prefinal_hits += 1
+        elif job.audio is not None:
             result = await self.scheduler.run_final(self.session_id, self._decode(job))
+        log.debug("session %s final (%s): reused speculative decode %s, decoded %.2f s after %d sealed words",
+                  self.session_id, reason, spent is not None and result is spent[1],
+                  0.0 if job.audio is None else job.audio.size / 16000, len(job.sealed))
         segment = self.session.apply_final(job, result)
         if self.final_hook is not None:
             segment = self.final_hook(segment)
         self.last_final_at = time.monotonic()
         await self.emit(FinalEvent(segment, from_finalize))
+
+    async def _prefinal_result(self, task: asyncio.Task[DecodeResult | None]) -> DecodeResult | None:
+        try:
+            return await task
+        except asyncio.CancelledError:
+            if self._control is asyncio.current_task() and self._control.cancelling():
+                raise
+            return None
+        except Exception:
+            log.exception("speculative final decode failed in session %s", self.session_id)
+            return None
+
+    def _harvest(self) -> None:
+        """Seal a finished speculative decode once speech has resumed after its pause."""
+        if self._prefinal is None or not self._prefinal[1].done():
+            return
+        job, task = self._prefinal
+        result = None if task.cancelled() or task.exception() is not None else task.result()
+        if result is None or not self.session.prefinal_current(job) or self.session.seal(job, result):
+            self._prefinal = None
+
+    async def _settle_prefinal(self) -> tuple[DecodeJob, DecodeResult] | None:
+        """Before a final: seal or keep the speculative decode (waiting for it, first in line, if it can serve)."""
+        if self._prefinal is None:
+            return None
+        job, task = self._prefinal
+        if not self.session.prefinal_current(job):
+            task.cancel()
+            self._prefinal = None
+            return None
+        self.scheduler.promote(PREFINAL_KEY.format(self.session_id))
+        result = await self._prefinal_result(task)
+        self._prefinal = None
+        if result is None or self.session.seal(job, result):
+            return None
+        return job, result  # no speech after its pause: the final may reuse it whole
+
+    def _start_prefinal(self, job: DecodeJob) -> None:
+        if self._prefinal is not None:
+            self._prefinal[1].cancel()  # superseded before it could be sealed; a running decode finishes unused
+        key = PREFINAL_KEY.format(self.session_id)
+        task = asyncio.create_task(self.scheduler.run_partial(key, self._decode(job)))
+        task.add_done_callback(lambda _: self._wake.set())  # so the control loop harvests it
+        self._prefinal = (job, task)
 
     async def _partial(self, job: DecodeJob) -> None:
         try:
@@ -149,6 +207,10 @@ class SessionRunner:
                     await self._final(reason, from_finalize=False)
                     self._wake.set()
                     continue
+                self._harvest()
+                prefinal = self.session.prefinal_job()
+                if prefinal is not None:
+                    self._start_prefinal(prefinal)
                 job = self.session.partial_job()
                 if job is not None:
                     task = asyncio.create_task(self._partial(job))

@@ -65,6 +65,13 @@ class DecodeScheduler:
         self._pump()
         return await future
 
+    def promote(self, session_id: str) -> None:
+        """Move a session's waiting partial-lane job into the finals lane (a final now waits on it)."""
+        job = self._partials.pop(session_id, None)
+        if job is not None and not job.future.done():
+            self._finals.append(job)
+            self._pump()
+
     def drop_session(self, session_id: str) -> None:
         """Forget queued work of a session that went away (running work finishes and is discarded)."""
         job = self._partials.pop(session_id, None)

@@ -1,91 +1,34 @@
-"""Live session engine: audio buffer, VAD, stable partials by local agreement, and the final policy."""
+"""Live session engine: audio buffer, VAD, stable partials by local agreement, and the final policy.
+
+A final's words come from decodes of whole stretches of its audio, never from joined partials:
+each pause the VAD marks (`prefinal_silence_ms`) gets one speculative decode of the audio since the
+previous pause; if speech resumes, those words are sealed and the next decode starts at the pause.
+The final decodes whatever follows the last sealed pause, or reuses the speculative decode when no
+speech came after it.
+"""
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from models.streaming.config import SessionConfig
 from models.streaming.decoder import DecodedWord, DecodeResult
+from models.streaming.jobs import (
+    SAMPLE_RATE,
+    DecodeJob,
+    FinalSegment,
+    SessionOptions,
+    SpeechEvent,
+    common_prefix,
+    drop_echo,
+    timeline_words,
+)
 from models.streaming.vad import StreamingVad
 from models.transcript import Word
 
-SAMPLE_RATE = 16000
-_NORMALISE = re.compile(r"[^\w']+")
-
-
-@dataclass(frozen=True)
-class SessionOptions:
-    """What the client asked for at the handshake, already validated."""
-
-    language: str | None  # pinned decoding language; None = detect among `candidates`
-    candidates: tuple[str, ...] | None = None
-    endpointing: bool = True
-    endpointing_ms: int = 600
-    eou_timeout_ms: int = 800
-    max_words: int | None = None
-    finalize_on_words: bool = True
-    hotwords: str | None = None
-
-
-@dataclass
-class SpeechEvent:
-    kind: str  # "speech_started" | "speech_ended"
-    timestamp: float
-
-
-@dataclass
-class DecodeJob:
-    """A snapshot handed to a decode thread; `generation` ties the result to the segment it describes."""
-
-    kind: str  # "partial" | "final"
-    generation: int
-    audio: np.ndarray | None
-    start_sample: int
-    prompt: str
-    language: str | None
-    reason: str = ""
-    committed: list[Word] = field(default_factory=list)
-
-
-@dataclass
-class FinalSegment:
-    words: list[Word]
-    language: str | None
-    reason: str
-    start: float
-    end: float
-    # Display text after text options (ITN, formatting); None = the plain join of `words`.
-    display_text: str | None = None
-
-    @property
-    def text(self) -> str:
-        if self.display_text is not None:
-            return self.display_text
-        return " ".join(w.word for w in self.words)
-
-
-def _key(text: str) -> str:
-    return _NORMALISE.sub("", text.lower())
-
-
-def _drop_echo(last: Word | None, words: list[DecodedWord], window: float) -> list[DecodedWord]:
-    """A tail decode that starts by repeating (part of) the last committed word heard its remnant: drop it."""
-    if last is None or not words or words[0].start > window:
-        return words
-    head, tail = _key(words[0].text), _key(last.word)
-    return words[1:] if head and tail.endswith(head) else words
-
-
-def _common_prefix(a: list[DecodedWord], b: list[DecodedWord]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if _key(x.text) != _key(y.text):
-            break
-        n += 1
-    return n
+__all__ = ["DecodeJob", "FinalSegment", "LiveSession", "SessionOptions", "SpeechEvent"]
+# Finals forced by length cut at a sealed pause or between two committed words, never inside a word.
+WORD_BOUNDARY_REASONS = frozenset({"max_words", "max_segment"})
 
 
 class LiveSession:
@@ -112,6 +55,13 @@ class LiveSession:
         self.last_partial_text = ""
         self.language: str | None = options.language
         self.finals_text: list[str] = []
+        # Last word of the last final while the next segment starts right at that final's cut:
+        # a decode that opens by repeating it heard the word's remnant.
+        self._echo_word: Word | None = None
+        # Words of the open segment decoded up to a pause where speech then resumed, and that pause.
+        self._sealed: list[Word] = []
+        self._sealed_end = 0
+        self._prefinal_for: tuple[int, int] | None = None  # (decode start, last speech) speculated on
 
     # ---- audio in -------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> list[SpeechEvent]:
@@ -150,7 +100,9 @@ class LiveSession:
         keep_from = max(self._buffer_start, self.total - int(self.config.preroll_seconds * SAMPLE_RATE))
         self._drop_until(keep_from)
         self._commit_sample = max(self._commit_sample, keep_from)
-        self._segment_start = max(self._segment_start, keep_from)
+        if keep_from > self._segment_start:
+            self._segment_start = self._sealed_end = keep_from
+            self._echo_word = None
 
     def _drop_until(self, sample: int) -> None:
         cut = sample - self._buffer_start
@@ -181,13 +133,70 @@ class LiveSession:
             return "max_segment"
         return None
 
-    def _prompt(self) -> str:
+    def _prompt(self, committed: list[Word] | None = None) -> str:
+        """Previous finals, then this segment's committed words (the decoder keeps the last `prompt_chars`)."""
         previous = " ".join(self.finals_text[-3:])
-        return " ".join(p for p in (previous, " ".join(w.word for w in self.committed)) if p)
+        words = self.committed if committed is None else committed
+        return " ".join(p for p in (previous, " ".join(w.word for w in words)) if p)
+
+    def _final_prompt(self) -> str:
+        """What precedes a final's decode: previous finals, then the words sealed at this segment's pauses."""
+        return " ".join(p for p in (*self.finals_text[-3:], " ".join(w.word for w in self._sealed)) if p)
+
+    def _keeps_segment(self) -> bool:
+        """Whether the open segment's audio after its last sealed pause stays buffered for the final."""
+        limit = self.config.final_redecode_max_seconds * SAMPLE_RATE
+        return self.config.final_redecode and self._commit_sample - self._sealed_end <= limit
+
+    def _speech_end(self) -> int:
+        """Where a final's audio ends: the last voiced window plus a short margin, never past what arrived."""
+        return min(self.total, self._last_speech + int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
+
+    def _start_echo(self, start: int) -> Word | None:
+        """The previous final's last word when a decode starts right at that final's cut (not at a pause)."""
+        return self._echo_word if start == self._segment_start else None
+
+    def _prefinal_due(self) -> bool:
+        if not self.config.final_redecode or not self.config.prefinal_silence_ms or not self._has_speech:
+            return False
+        wait = max(self.config.prefinal_silence_ms * SAMPLE_RATE // 1000,
+                   int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
+        return self.total - self._last_speech >= wait and self._last_speech > self._sealed_end
+
+    def prefinal_job(self) -> DecodeJob | None:
+        """Once per pause: the decode an endpointing or finalize final would run on the audio so far."""
+        if not self._prefinal_due() or self._prefinal_for == (self._sealed_end, self._last_speech):
+            return None
+        start, end = self._sealed_end, self._speech_end()
+        if end - start > self.config.final_redecode_max_seconds * SAMPLE_RATE:
+            return None
+        self._prefinal_for = (start, self._last_speech)
+        return DecodeJob("prefinal", self.generation, self._slice(start, end), start, self._final_prompt(),
+                         self.language, "endpointing", redecode=True, sealed=list(self._sealed),
+                         echo=self._start_echo(start), end_sample=end)
+
+    def prefinal_current(self, job: DecodeJob) -> bool:
+        """Whether a speculative decode still starts where the open segment's undecoded audio starts."""
+        return job.generation == self.generation and job.start_sample == self._sealed_end
+
+    def seal(self, job: DecodeJob, result: DecodeResult) -> bool:
+        """Keep a speculative decode's words once speech resumed after its pause; False while it has not."""
+        if not self.prefinal_current(job):
+            return False
+        if self._last_speech <= job.end_sample:
+            return False  # no speech after that pause (yet): a final may still reuse the decode whole
+        self._sealed += timeline_words(job, result, self.config.echo_seconds)
+        self._sealed_end = job.end_sample
+        if self._sealed:
+            self._echo_word = None
+        self._drop_until(min(self._sealed_end, self._commit_sample))
+        return True
 
     def partial_job(self) -> DecodeJob | None:
         """A decode of the uncommitted tail, when enough new speech arrived and none is in flight."""
         if self.partial_in_flight or not self._has_speech or self._last_speech <= self._commit_sample:
+            return None
+        if self._prefinal_due():
             return None
         if self.total - self._last_partial_total < self.config.partial_interval_seconds * SAMPLE_RATE:
             return None
@@ -207,11 +216,12 @@ class LiveSession:
             return None
         if self.language is None and result.language:
             self.language = result.language
-        words = _drop_echo(self.committed[-1] if self.committed else None, result.words, self.config.echo_seconds)
+        last = self.committed[-1] if self.committed else self._echo_word
+        words = drop_echo(last, result.words, self.config.echo_seconds)
         history = [*self._hypotheses[-(self.config.agreement - 1) :], words] if self.config.agreement > 1 else [words]
         agreed = len(words)
         for previous in history[:-1]:
-            agreed = min(agreed, _common_prefix(previous, words))
+            agreed = min(agreed, common_prefix(previous, words))
         if len(history) < self.config.agreement:
             agreed = 0
         # The newest word is never committed: its end time is the least reliable, and the cut goes
@@ -225,7 +235,8 @@ class LiveSession:
                 )
             cut = (words[agreed - 1].end + max(words[agreed - 1].end, words[agreed].start)) / 2
             self._commit_sample = job.start_sample + int(cut * SAMPLE_RATE)
-            self._drop_until(self._commit_sample)
+            keep = min(self._sealed_end, self._commit_sample) if self._keeps_segment() else self._commit_sample
+            self._drop_until(keep)
             words = words[agreed:]
             self._hypotheses = [words]
         else:
@@ -237,26 +248,35 @@ class LiveSession:
         return text
 
     def final_job(self, reason: str) -> DecodeJob:
-        """Close the current segment now; the job decodes whatever tail is not committed yet.
+        """Close the current segment now and describe the decode its final needs.
 
-        Word-count finals cut at the last committed word so no word is split across two finals.
+        With `final_redecode` the job decodes everything after the last sealed pause in one pass;
+        otherwise (or when that is too long) only the uncommitted tail, joined to the committed words.
         """
         self.generation += 1
         committed, self.committed = self.committed, []
-        tail_has_speech = self._has_speech and self._last_speech > self._commit_sample
-        if reason == "max_words" and committed:
-            cut, audio = self._commit_sample, None
+        prompt = self._final_prompt()
+        sealed, self._sealed = self._sealed, []
+        start = self._sealed_end
+        if reason in WORD_BOUNDARY_REASONS and (committed or sealed):
+            cut = end = max(self._commit_sample, start)
         else:
-            cut = self.total
-            speech_end = min(cut, self._last_speech + int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
-            audio = self._slice(self._commit_sample, speech_end) if tail_has_speech else None
-            min_samples = self.config.min_decode_speech_seconds * SAMPLE_RATE
-            if audio is not None and audio.size < min_samples:
-                audio = None
-        job = DecodeJob("final", self.generation, audio, self._commit_sample, self._prompt(), self.language,
-                        reason, committed)
+            cut, end = self.total, self._speech_end()
+        min_samples = self.config.min_decode_speech_seconds * SAMPLE_RATE
+        heard = self._has_speech and self._last_speech > start and end - start >= min_samples
+        redecode = self.config.final_redecode and end - start <= self.config.final_redecode_max_seconds * SAMPLE_RATE
+        if redecode:
+            audio = self._slice(start, end) if heard else None
+            echo = self._start_echo(start)
+        else:
+            sealed, prompt, start = [], self._prompt(committed), self._commit_sample
+            tail = self._has_speech and self._last_speech > start and reason not in WORD_BOUNDARY_REASONS
+            audio = self._slice(start, end) if tail and end - start >= min_samples else None
+            echo = committed[-1] if committed else self._start_echo(start)
+        job = DecodeJob("final", self.generation, audio, start, prompt, self.language, reason, committed,
+                        redecode, sealed, cut, echo, end)
         self._drop_until(cut)
-        self._commit_sample = self._segment_start = cut
+        self._commit_sample = self._segment_start = self._sealed_end = cut
         self._hypotheses = []
         self._last_partial_total = self.total
         self.partial_in_flight = False
@@ -265,16 +285,18 @@ class LiveSession:
         return job
 
     def apply_final(self, job: DecodeJob, result: DecodeResult | None) -> FinalSegment:
-        words = list(job.committed)
-        language = job.language
-        if result is not None:
-            language = result.language or language
-            offset = job.start_sample / SAMPLE_RATE
-            tail = _drop_echo(words[-1] if words else None, result.words, self.config.echo_seconds)
-            words += [
-                Word(w.text.strip(), round(offset + w.start, 3), round(offset + w.end, 3), round(w.probability, 4))
-                for w in tail
-            ]
+        """The final's words: sealed pauses + one decode of the rest, or committed words + tail decode.
+
+        This is the one place a final's words are produced; the runner's `final_hook` then formats them.
+        """
+        language = (result.language if result is not None else None) or job.language
+        decoded = timeline_words(job, result, self.config.echo_seconds)
+        if job.redecode:
+            # A decode that heard nothing falls back to what partials committed after the last pause.
+            after = job.start_sample / SAMPLE_RATE
+            words = [*job.sealed, *(decoded or [w for w in job.committed if w.start >= after])]
+        else:
+            words = [*job.committed, *decoded]
         if self.options.language is None and language:
             self.language = language
         segment = FinalSegment(
@@ -286,11 +308,13 @@ class LiveSession:
         )
         if segment.text:
             self.finals_text.append(segment.text)
+        if self._segment_start == job.cut_sample:  # the next segment still opens at this final's cut
+            self._echo_word = words[-1] if words else None
         return segment
 
     @property
     def has_pending_speech(self) -> bool:
-        return bool(self.committed) or (self._has_speech and self._last_speech > self._commit_sample)
+        return bool(self.committed or self._sealed) or (self._has_speech and self._last_speech > self._commit_sample)
 
     @property
     def buffered_seconds(self) -> float:
