@@ -43,16 +43,19 @@ def _spectral(vectors: np.ndarray, config: DiarizationConfig, min_k: int, max_k:
     # A file where nearly every pair of windows sounds alike is one speaker; eigengaps cannot say "1".
     if min_k <= 1 and np.percentile(off, 10) >= config.single_speaker_threshold:
         return np.zeros(n, dtype=int)
-    affinity = _prune(sim, config.pruning_fraction)
-    degree = affinity.sum(axis=1)
-    laplacian = np.diag(degree) - affinity
-    if config.laplacian == "symmetric":
-        inv = 1.0 / np.sqrt(np.maximum(degree, 1e-9))
-        laplacian = laplacian * inv[:, None] * inv[None, :]
-    values, vecs = eigh(laplacian)
     top = min(max_k, n - 1)
-    gaps = np.diff(values[: top + 1])
-    k = int(np.argmax(gaps[min_k - 1 : top]) + min_k) if top >= min_k else min_k
+    fractions = config.pruning_search or [config.pruning_fraction]
+    best: tuple[float, int, np.ndarray] | None = None
+    for fraction in fractions:
+        values, vecs = eigh(_laplacian(_prune(sim, fraction, config.max_neighbors), config.laplacian))
+        gaps = np.diff(values[: top + 1])
+        k = int(np.argmax(gaps[min_k - 1 : top]) + min_k) if top >= min_k else min_k
+        # NME-SC: prefer the pruning whose eigengap is largest relative to the spectrum (auto-tuned p).
+        ratio = fraction / (gaps[k - 1] / (values[-1] + 1e-9) + 1e-9) if top >= min_k else 0.0
+        if best is None or ratio < best[0]:
+            best = (ratio, k, vecs)
+    assert best is not None
+    _, k, vecs = best
     if min_k <= 1 and k == 1:
         return np.zeros(n, dtype=int)
     k = max(min_k, min(k, max_k))
@@ -61,10 +64,23 @@ def _spectral(vectors: np.ndarray, config: DiarizationConfig, min_k: int, max_k:
     return KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(embedding)
 
 
-def _prune(sim: np.ndarray, fraction: float) -> np.ndarray:
-    """Keep each row's strongest `fraction` of affinities, symmetrise: removes weak cross-speaker links."""
+def _laplacian(affinity: np.ndarray, kind: str) -> np.ndarray:
+    degree = affinity.sum(axis=1)
+    laplacian = np.diag(degree) - affinity
+    if kind == "symmetric":
+        inv = 1.0 / np.sqrt(np.maximum(degree, 1e-9))
+        laplacian = laplacian * inv[:, None] * inv[None, :]
+    return laplacian
+
+
+def _prune(sim: np.ndarray, fraction: float, max_neighbors: int) -> np.ndarray:
+    """Keep each row's strongest `fraction` of affinities (at most `max_neighbors`), symmetrise.
+
+    Removes weak cross-speaker links; the cap matters on long files, where one speaker owns a
+    small share of all windows and a fixed fraction would link every row to other speakers.
+    """
     n = len(sim)
-    keep = max(2, int(round(fraction * n)))
+    keep = max(2, min(int(round(fraction * n)), max_neighbors))
     affinity = np.zeros_like(sim)
     order = np.argsort(-sim, axis=1)[:, :keep]
     rows = np.repeat(np.arange(n), keep)

@@ -57,8 +57,13 @@ class DiarizationConfig:
     # Clustering: spectral clustering on a pruned cosine-affinity matrix; eigengap picks the count.
     clustering: str = "spectral"
     max_speakers: int = 8
+    # Long files: at most this many items enter the affinity matrix (runs of windows are averaged).
+    max_cluster_items: int = 1500
     # Keep this fraction of strongest affinities per row (NME-SC style p-pruning).
     pruning_fraction: float = 0.3
+    # Optional NME-SC search: try these fractions and keep the clearest eigengap (empty = fixed fraction).
+    pruning_search: list[float] = field(default_factory=list)
+    max_neighbors: int = 120
     # Graph Laplacian for spectral clustering: "unnormalized" or "symmetric" (normalised).
     laplacian: str = "unnormalized"
     # Below this mean off-diagonal cosine similarity spread, the file is one speaker.

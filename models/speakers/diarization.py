@@ -48,11 +48,23 @@ class EmbeddedDiarizer:
 
     def diarize(self, track: EmbeddingTrack, bounds: SpeakerBounds) -> DiarizationResult:
         low, high = resolve_bounds(len(track), self.config, bounds.num, bounds.low, bounds.high)
-        labels = cluster(track.vectors, self.config, low, high)
+        labels = self._cluster(track.vectors, low, high)
         labels = refine(track, labels, self.config, low)
         post = frame_posteriors(track, labels, self.config)
         segments = segments_from_frames(post, self.config.overlap_threshold, self.config.overlap_min_frames)
         return DiarizationResult(post, segments, labels if labels.size else np.zeros(0, dtype=int))
+
+    def _cluster(self, vectors: np.ndarray, low: int, high: int) -> np.ndarray:
+        """Cluster windows; long files first average runs of consecutive windows so the affinity matrix
+        stays at most `max_cluster_items` square (memory and the O(n³) eigensolver stay bounded)."""
+        limit = self.config.max_cluster_items
+        if len(vectors) <= limit:
+            return cluster(vectors, self.config, low, high)
+        group = int(np.ceil(len(vectors) / limit))
+        owner = np.arange(len(vectors)) // group
+        pooled = np.stack([vectors[owner == g].mean(axis=0) for g in range(owner[-1] + 1)])
+        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True) + 1e-9
+        return cluster(pooled, self.config, low, high)[owner]
 
 
 class PyannoteDiarizer:

@@ -9,6 +9,9 @@ from models.speakers.config import EmbeddingConfig
 SAMPLE_RATE = 16000
 FRAME_HOP = 160
 PITCH_FRAME = 1024
+# Pitch tracking runs over blocks of this many frames (30 s): YIN's frame matrix for a whole
+# 300 s chunk would take hundreds of MB.
+BLOCK_FRAMES = 3000
 # Frames quieter than this (dB below the window's loudest) count as unvoiced / pause.
 VOICED_RANGE_DB = 25.0
 PROSODY_NAMES = (
@@ -49,7 +52,11 @@ def window_prosody(audio: np.ndarray, spans: list[tuple[int, int]], config: Embe
     out = np.zeros((len(spans), PROSODY_DIM), dtype=np.float32)
     if not spans:
         return out
-    log_f0, loud, zcr = frame_features(audio, config)
+    parts = [
+        frame_features(audio[b * FRAME_HOP : (b + BLOCK_FRAMES) * FRAME_HOP], config)[:3]
+        for b in range(0, max(1, audio.size // FRAME_HOP + 1), BLOCK_FRAMES)
+    ]
+    log_f0, loud, zcr = (np.concatenate([p[i][:BLOCK_FRAMES] for p in parts]) for i in range(3))
     for i, (a, b) in enumerate(spans):
         lo, hi = a // FRAME_HOP, max(a // FRAME_HOP + 1, b // FRAME_HOP)
         out[i] = _stats(log_f0[lo:hi], loud[lo:hi], zcr[lo:hi], (b - a) / SAMPLE_RATE)
