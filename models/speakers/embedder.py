@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 SAMPLE_RATE = 16000
@@ -15,7 +13,10 @@ EMBEDDING_BATCH = 64
 
 
 class ResemblyzerEmbedder:
-    """Loaded once; `embed` is safe to call from several threads (torch inference holds no state)."""
+    """Loaded once; `embed` is safe to call from several threads (inference-mode forward keeps no state).
+
+    Note: `threads` sets torch's process-wide intra-op thread count at start-up.
+    """
 
     dim = 256
 
@@ -28,7 +29,6 @@ class ResemblyzerEmbedder:
             torch.set_num_threads(threads)
         self._encoder = VoiceEncoder("cpu", verbose=False)
         self._encoder.eval()
-        self._lock = threading.Lock()
 
     def mel(self, audio: np.ndarray) -> np.ndarray:
         """(frames, 40) power mel spectrogram; frame i is centred on sample i * 160."""
