@@ -26,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -66,6 +67,9 @@ AUDIO_NOTE = (
     "of 15 clips, and the ASR output they exposed (\"CVM\" for CVV, \"for\" for four inside digits, "
     "\"Cardend\", digits split by misheard words) led to general rules in `NumberRecognizer`."
 )
+AUDIO_PARAMS = {"language": "en", "redact_pii": "true", "redact_pci": "true", "word_timestamps": "true"}
+TOKEN = re.compile(r"\[[A-Z]+_\d+\]")
+TEST_CLIPS = 6  # tests/test_http_redaction.py CLIP_COUNT: those clips count as tuning clips
 # A number left in a response counts as leaked when it shares this many consecutive digits with a
 # spoken card/CVV/phone value (a lone digit such as "the last 4 digits" would match by chance).
 LEAK_MIN_DIGITS = 2
@@ -239,7 +243,7 @@ def pick_clips(rows: list[dict], count: int) -> list[dict]:
     chosen = []
     for row in rows:
         types = {e["type"] for e in row["entities"]}
-        if row.get("language", "en") != "en" or not types & AUDIO_TYPES:
+        if row.get("language", "en") != "en" or not types & AUDIO_TYPES or "asr-form" in row["tags"]:
             continue
         if types - AUDIO_TYPES - {"FIRSTNAME", "LASTNAME"}:
             continue
@@ -286,58 +290,87 @@ def speakable(text: str) -> str:
     return _NUMBER.sub(spell, text)
 
 
-def synthesize(text: str, path: Path) -> None:
+def synthesize(text: str, path: Path, voice: str = "en-us", speed: int = 165) -> None:
+    """espeak-ng speech of `text` as a 16 kHz mono WAV (165 wpm: a little slower than espeak's default
+    175, as a caller reading out a number)."""
     raw = path.with_suffix(".raw.wav")
-    # A little slower than espeak's default 175 wpm, as a caller reading out a number.
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(raw), speakable(text)], check=True,
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), speakable(text)], check=True,
                    capture_output=True)
     subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True, capture_output=True)
     raw.unlink(missing_ok=True)
 
 
-def run_audio(url: str, key: str | None, count: int, cache: Path) -> tuple[str, bool]:
+def audio_rows(rows: list[dict]) -> list[dict]:
+    """Every English sentence with a card, CVV, account or phone value: the widened audio set."""
+    return [r for r in rows if r.get("language", "en") == "en" and {e["type"] for e in r["entities"]} & AUDIO_TYPES
+            and "asr-form" not in r["tags"]]  # written ASR output, not what a caller says
+
+
+def audio_split(row: dict, test_ids: set[str]) -> str:
+    """`tune` (dev sentences and the e2e test's clips: looked at while writing rules) or `heldout`."""
+    return "tune" if row["split"] == "dev" or row["id"] in test_ids else "heldout"
+
+
+def score_response(body: dict, row: dict) -> tuple[int, int]:
+    """(leaked digits over transcription, words and utterances; tokens in the transcription)."""
+    fields = [body.get("transcription") or ""]
+    fields += [w.get("word", "") for w in body.get("words") or []]
+    fields += [u.get("text", "") for u in body.get("utterances") or []]
+    golds = gold_digits(row)
+    return sum(leaked_in_field(f, golds) for f in fields), len(TOKEN.findall(fields[0]))
+
+
+def run_audio(args: argparse.Namespace) -> tuple[str, bool]:
     import httpx
 
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not found: apt-get update && apt-get install -y espeak-ng sox")
-    cache.mkdir(parents=True, exist_ok=True)
-    clips = pick_clips(load_corpus(), count)
-    headers = {"Content-Type": "application/octet-stream"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    params = {"model": "pulse", "language": "en", "redact_pii": "true", "redact_pci": "true",
-              "word_timestamps": "true"}
-    total_leaked = 0
-    tokens_seen = 0
-    lines = ["| clip | tags | digits spoken | leaked | tokens in transcription |", "|---|---|---|---|---|"]
+    args.cache.mkdir(parents=True, exist_ok=True)
+    rows = load_corpus()
+    test_ids = {r["id"] for r in pick_clips(rows, TEST_CLIPS)}
+    chosen = [r for r in audio_rows(rows) if args.split == "all" or audio_split(r, test_ids) == args.split]
+    if args.clips:
+        chosen = chosen[:: max(1, len(chosen) // args.clips)][: args.clips]
+    headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
+    variants = [(v, int(sp)) for v in args.voices.split(",") for sp in args.speeds.split(",")]
+    lines = ["| model | voice | wpm | split | clips | clips with a leak | leaked digits | tokens |",
+             "|---|---|---|---|---|---|---|---|"]
+    total, leaky_ids = 0, []
     with httpx.Client(timeout=300) as client:
-        for row in clips:
-            wav = cache / f"{row['id']}.wav"
-            if not wav.exists():
-                synthesize(row["text"], wav)
-            resp = client.post(f"{url.rstrip('/')}/waves/v1/stt/", params=params, content=wav.read_bytes(),
-                               headers=headers)
-            resp.raise_for_status()
-            body = resp.json()
-            fields = [body.get("transcription") or ""]
-            fields += [w.get("word", "") for w in body.get("words") or []]
-            fields += [u.get("text", "") for u in body.get("utterances") or []]
-            golds = gold_digits(row)
-            leaked = sum(leaked_in_field(f, golds) for f in fields)
-            total_leaked += leaked
-            n_tokens = len(re.findall(r"\[[A-Z]+_\d+\]", body.get("transcription") or ""))
-            tokens_seen += n_tokens
-            lines.append(f"| {row['id']} | {', '.join(row['tags'])} | {sum(len(g) for g in golds)} | {leaked} "
-                         f"| {n_tokens} |")
-            print(f"{row['id']}: leaked {leaked}, tokens {n_tokens}: {body.get('transcription')!r}", flush=True)
-    ok = total_leaked == 0
+        for model in args.models.split(","):
+            for voice, speed in variants:
+                tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+                for row in chosen:
+                    wav = args.cache / f"{row['id']}-{voice}-{speed}.wav"
+                    if not wav.exists():
+                        synthesize(row["text"], wav, voice, speed)
+                    params = {**AUDIO_PARAMS, "model": model}
+                    resp = client.post(f"{args.audio.rstrip('/')}/waves/v1/stt/", params=params,
+                                       content=wav.read_bytes(), headers=headers)
+                    resp.raise_for_status()
+                    leaked, tokens = score_response(resp.json(), row)
+                    t = tally[audio_split(row, test_ids)]
+                    t[0] += 1
+                    t[1] += leaked > 0
+                    t[2] += leaked
+                    t[3] += tokens
+                    total += leaked
+                    if leaked:
+                        leaky_ids.append(f"{model}/{voice}/{speed}/{row['id']}")
+                        print(f"LEAK {model} {voice} {speed} {row['id']}: {resp.json().get('transcription')!r}",
+                              flush=True)
+                for split, (clips, bad, leaked, tokens) in sorted(tally.items()):
+                    lines.append(f"| {model} | {voice} | {speed} | {split} | {clips} | {bad} | {leaked} | {tokens} |")
+                    print(lines[-1], flush=True)
+    clips = len(chosen) * len(variants) * len(args.models.split(","))
     body = AUDIO_NOTE + "\n\n" + "\n".join(lines) + (
-        f"\n\n- {len(clips)} espeak-ng clips through `POST /waves/v1/stt/?model=pulse&language=en&redact_pii=true"
-        f"&redact_pci=true&word_timestamps=true`: {total_leaked} card/CVV/phone digits left across transcription, "
-        f"words and utterances ({tokens_seen} tokens in transcriptions)\n"
+        f"\n\n- {clips} requests ({len(chosen)} sentences x {len(variants)} voice/speed variants x "
+        f"{len(args.models.split(','))} models) to `POST /waves/v1/stt/?redact_pii=true&redact_pci=true"
+        f"&word_timestamps=true`: {total} card/CVV/account/phone digits left across transcription, words and "
+        f"utterances" + (f" (clips: {', '.join(leaky_ids)})" if leaky_ids else "") + "\n"
     )
-    return body, ok
+    return body, total == 0
 
 
 def main() -> int:
@@ -345,13 +378,18 @@ def main() -> int:
     ap.add_argument("--write", action="store_true", help="record the section in docs/benchmarks.md")
     ap.add_argument("--audio", metavar="URL", help="end-to-end mode against a running server")
     ap.add_argument("--key", default=os.environ.get("PULSE_API_KEY"), help="API key for --audio")
-    ap.add_argument("--clips", type=int, default=15)
-    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "redaction_audio")
+    ap.add_argument("--clips", type=int, default=0, help="audio: at most this many sentences (0: all)")
+    ap.add_argument("--models", default="pulse,pulse-pro", help="audio: comma-separated models")
+    ap.add_argument("--voices", default="en-us,en", help="audio: espeak-ng voices")
+    ap.add_argument("--speeds", default="165,135", help="audio: espeak-ng words per minute")
+    ap.add_argument("--split", choices=("tune", "heldout", "all"), default="all", help="audio: which sentences")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "pulse-redaction-audio",
+                    help="audio: WAV cache (outside the repo)")
     ap.add_argument("--verbose", "-v", action="store_true", help="list missed and false detections by sentence id")
     args = ap.parse_args()
 
     if args.audio:
-        body, ok = run_audio(args.audio, args.key, args.clips, args.cache)
+        body, ok = run_audio(args)
         print(body)
         if args.write:
             write_section(body, "redaction_audio", "PII/PCI redaction, end to end (espeak-ng audio)")

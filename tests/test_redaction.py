@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from models.redaction import PCI_ENTITIES, PII_ENTITIES, RedactionConfig, Redactor, TokenBook
-from models.redaction.numbers import luhn_ok, number_runs
+from models.redaction.cues import canonical, cue_ending_at, edit_distance
+from models.redaction.numbers import luhn_ok, number_runs, tokenize
 from models.transcript import Transcript, Utterance, Word
 from models.utterances import split_utterances
 
@@ -163,6 +164,106 @@ def test_spoken_forms(redactor, text, expected):
 )
 def test_near_misses_are_left_alone(redactor, text):
     assert redact(redactor, text) == text
+
+
+# --- how Whisper mangles spoken payment data (issue 5 follow-up) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("C-B-B-6-04", "604"),  # dashed digit groups
+        ("4-1-1-1", "4111"),
+        ("4263-I-8264-026", "42638264026"),  # a misheard digit written as a letter inside a dashed chain
+        ("fine fine fine 4444", "5554444"),  # sound-alike digit words
+        ("Nero, Nero, Nero, 5", "0005"),
+        ("time time time 44444", "99944444"),  # a row of homophones is a number, not prose
+        ("1876, I'm 43210", "1876943210"),
+    ],
+)
+def test_number_runs_read_asr_mishearings(text, digits):
+    runs = number_runs(text)
+    assert [r.digits for r in runs] == [digits]
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm fine, thanks, I have 2 kids.", "It's time to go, see you at 9th street", "9th, twenty twenty"]
+)
+def test_mishearing_rules_need_digits_beside_them(text):
+    assert all(len(r.digits) <= 4 for r in number_runs(text))
+    assert not any(r.digits.startswith("5") or r.digits.startswith("92") for r in number_runs(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("C-B-B", "CVV"), ("C.V.V.", "CVV"), ("c v v", "CVV"), ("see vee vee", "CVV"), ("the CVB", "CVV"),
+        ("cb-b", "CVV"), ("S-S-N", "SSN"), ("Marification code", "CVV"), ("Exploration", "EXPIRY"),
+        ("a count number", "ACCOUNT"), ("cart number", "CARD"), ("my BIN", "PIN"),
+    ],
+)
+def test_fuzzy_cues(text, kind):
+    toks = tokenize(text)
+    assert cue_ending_at(toks, len(toks) - 1 if toks[-1].text != "." else len(toks) - 2)[0] == kind
+
+
+@pytest.mark.parametrize("text", ["I see a bee", "see be a friend", "a b", "accent", "Operation"])
+def test_fuzzy_cues_stay_specific(text):
+    toks = tokenize(text)
+    assert all(cue_ending_at(toks, p) is None for p in range(len(toks)))
+
+
+def test_fuzzy_word_match():
+    assert canonical("marification") == "verification" and canonical("exploration") == "expiration"
+    assert canonical("accent") == "accent" and canonical("card") == "card"
+    assert edit_distance("kitten", "sitting", 9) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("C-B-B-6-04", "C-B-B-[CREDITCARDCVV_1]"),
+        ("c v v six oh four", "c v v [CREDITCARDCVV_1]"),
+        ("The card is 4242424242424242 and see me behind 1-8", "The card is [ACCOUNTNUMBER_1] and see me behind "
+         "[CREDITCARDCVV_1]"),
+        # PCI fallback: long or read-out numbers whose cue ASR lost
+        ("My man can count as high as 8776554.", "My man can count as high as [ACCOUNTNUMBER_1]."),
+        ("What's up, 1, 2, 3, 2, 1, 0", "What's up, [ACCOUNTNUMBER_1]"),
+        ("The car van being in Nero Nero Nero 5 belongs to me", "The car van being in [ACCOUNTNUMBER_1] belongs to me"),
+        ("My L is 212.5.5.018.7.", "My L is [ACCOUNTNUMBER_1]."),
+        ("My number is 555-0134", "My number is [PHONENUMBER_1]"),
+        ("The card number is fine fine fine fine fine fine 4444", "The card number is [ACCOUNTNUMBER_1]"),
+        ("the card is 426, pre-I-826, 4026", "the card is [ACCOUNTNUMBER_1], pre-I-[ACCOUNTNUMBER_2]"),
+        ("Yes, the Visa Rending Wint 2454.", "Yes, the Visa Rending Wint [ACCOUNTNUMBER_1]."),
+        ("valid from 08-2-9-cb-b-1-1-4", "valid from [ACCOUNTNUMBER_1]"),
+    ],
+)
+def test_asr_mangled_payment_data(redactor, text, expected):
+    assert redact(redactor, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order number 12345678",
+        "The tracking number is 1 2 3 4 5 6 7 8.",
+        "I counted 1,250,000 votes.",
+        "The population is about 8,776,554.",
+        "It costs $1,234,567.",
+        "We sold 2,500,000 units last year.",
+        "The meeting is ending at 1130.",
+        "I have two kids.",
+        "I'm fine, thanks, I have 2 kids.",
+        "Step 1, 2, 3 and done.",
+    ],
+)
+def test_pci_fallback_leaves_quantities(redactor, text):
+    assert redact(redactor, text) == text
+
+
+def test_pci_fallback_is_pci_only(redactor):
+    text = "My man can count as high as 8776554."
+    assert redact(redactor, text, pii=True, pci=False) == text
 
 
 # --- flags and languages ----------------------------------------------------------------------

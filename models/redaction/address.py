@@ -90,7 +90,9 @@ class AddressRecognizer(TranscriptRecognizer):
             k += 1
         while k < n and names <= self.config.max_street_words:
             t = toks[k]
-            if t.lower in STREET_SUFFIXES and names >= 1 and (weak_ok or t.lower not in WEAK_STREET_SUFFIXES):
+            # A street name ASR lost ("14 Lakeview Drive" -> "148U Drive") still leaves a capitalised suffix.
+            nameless = names == 0 and t.text[0].isupper() and t.lower not in WEAK_STREET_SUFFIXES and len(t.text) > 2
+            if t.lower in STREET_SUFFIXES and (names >= 1 or nameless) and (weak_ok or t.lower not in WEAK_STREET_SUFFIXES):
                 while k + 1 < n and toks[k + 1].lower in STREET_SUFFIXES and toks[k + 1].lower not in WEAK_STREET_SUFFIXES:
                     k += 1
                 if k + 1 < n and toks[k + 1].lower in DIRECTIONS and len(toks[k + 1].text) <= 2 and toks[k + 1].text.isupper():

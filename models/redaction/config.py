@@ -31,6 +31,15 @@ class RedactionConfig:
     # (an ASR slip breaks Luhn; leaking it is worse than over-redacting) unless a negative cue
     # ("order", "tracking", …) is near.
     long_number_digits: int = 12
+    # PCI fallback for numbers no cue explains (policy.py): digits from which any number, and from
+    # which a number read out digit by digit (at least `dictated_min_chunks` single digits), is
+    # redacted as an account number unless it is clearly a quantity, date or negatively cued.
+    uncued_account_digits: int = 7
+    dictated_account_digits: int = 4
+    dictated_min_chunks: int = 4
+    # A bare number this many digits long shortly after a card number is its CVV (ASR drops digits).
+    cvv_after_card_min_digits: int = 2
+    cvv_after_card_max_digits: int = 5
     # Shortest number taken as an account number next to an account cue.
     account_min_digits: int = 4
     account_max_digits: int = 34

@@ -29,16 +29,10 @@ from models.redaction.datetimes import DateTimeRecognizer
 from models.redaction.entities import PRIORITY, token_type
 from models.redaction.hindi import hindi_recognizers, indian_id_recognizers
 from models.redaction.persons import NameRecognizer
-from models.redaction.recognizers import (
-    NORMALIZED,
-    NumberRecognizer,
-    PostcodeRecognizer,
-    SpokenEmailRecognizer,
-)
-from models.redaction.recognizers import (
-    IbanRecognizer as AnyCaseIbanRecognizer,
-)
+from models.redaction.recognizers import NORMALIZED, NumberRecognizer
 from models.redaction.tokens import Span
+from models.redaction.written import IbanRecognizer as AnyCaseIbanRecognizer
+from models.redaction.written import PostcodeRecognizer, SpokenEmailRecognizer
 
 # spaCy labels the recognizers read from NlpArtifacts; the rest are dropped before they reach them.
 _KEPT_LABELS = ("PERSON", "GPE", "LOC", "FAC")

@@ -13,7 +13,8 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import InAadhaarRecognizer, InPanRecognizer
 
 from models.redaction.config import RedactionConfig
-from models.redaction.recognizers import NumberRecognizer, SpokenEmailRecognizer
+from models.redaction.recognizers import NumberRecognizer
+from models.redaction.written import SpokenEmailRecognizer
 
 # `\d` matches Devanagari digits too; Presidio's checks convert them with int().
 _AADHAAR = [Pattern("aadhaar", r"(?<!\d)[2-9\u0968-\u096f]\d{3}[\s-]?\d{4}[\s-]?\d{4}(?!\d)", 0.5)]

@@ -26,7 +26,14 @@ TENS_WORDS: dict[str, int] = {
 }
 REPEAT_WORDS: dict[str, int] = {"double": 2, "triple": 3}
 # Words ASR writes for digits; read as digits only between two other number chunks.
-HOMOPHONES: dict[str, str] = {"for": "4", "to": "2", "too": "2", "won": "1"}
+HOMOPHONES: dict[str, str] = {
+    "for": "4", "to": "2", "too": "2", "won": "1",
+    # Whisper on read-out digits: "4 time 176" (nine), "free"/"tree" (three), "ate" (eight), "sex" (six).
+    "time": "9", "tree": "3", "free": "3", "ate": "8", "sex": "6", "nein": "9", "i'm": "9",
+}
+# Misheard digits that are rare words otherwise ("fine, fine, fine" for five five five, "Nero" for
+# zero): they join a run beside other digits, and three in a row make a run on their own.
+SOUND_ALIKE_DIGITS: dict[str, str] = {"fine": "5", "nero": "0", "zeroes": "0", "fife": "5", "niner": "9"}
 HUNDRED = frozenset({"hundred"})
 THOUSAND = frozenset({"thousand"})
 # Tokens that may sit between the digit groups of one spoken or written number.
@@ -68,20 +75,25 @@ CUES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("paying", "with"), ("charge", "my"), ("charge", "the"),
         ("card",), ("cards",), ("visa",), ("mastercard",), ("master", "card"), ("amex",),
         ("american", "express"), ("discover",), ("debit",), ("credit",), ("cc",),
+        # ASR for "card": "cart number", "car number", "the card's"
+        ("cart", "number"), ("car", "number"), ("card's",),
     ),
     "CARD_TAIL": (
         ("ending", "in"), ("ending", "with"), ("ends", "in"), ("ends", "with"), ("last", "four"),
-        ("last", "4"), ("last", "four", "digits"), ("last", "4", "digits"), ("digits", "are"), ("digits", "is"),
+        ("last", "4"), ("ending",), ("last", "four", "digits"), ("last", "4", "digits"), ("digits", "are"), ("digits", "is"),
     ),
     "CVV": (
         ("सीवीवी",),
         ("cvv",), ("cvc",), ("cvv2",), ("cvc2",), ("csc",), ("cid",), ("c", "v", "v"), ("c", "v", "c"),
         ("security", "code"), ("verification", "code"), ("verification", "number"), ("security", "number"),
         ("card", "code"), ("three", "digit", "code"), ("3", "digit", "code"), ("four", "digit", "code"),
+        ("three", "digits", "code"), ("3", "digits", "code"), ("four", "digits", "code"),
+        # ASR for "CVV": "CV", "see me", "CME", "see v"
+        ("cv",), ("see", "me"), ("cme",), ("see", "v"), ("see", "vee"),
         ("digits", "on", "the", "back"), ("code", "on", "the", "back"), ("back", "of", "the", "card"),
     ),
     "CODE": (("code",),),  # "the code is 123": a CVV only when a card was mentioned
-    "PIN": (("pin",), ("pin", "number"), ("atm", "pin")),
+    "PIN": (("pin",), ("pin", "number"), ("atm", "pin"), ("bin",), ("bin", "number")),  # "BIN" for PIN
     "EXPIRY": (
         ("एक्सपायरी",), ("समाप्ति",),
         ("expiry",), ("expiration",), ("expires",), ("expire",), ("expired",), ("expiring",), ("exp",),
@@ -93,6 +105,7 @@ CUES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("account",), ("accounts",), ("acct",), ("a/c",), ("checking",), ("savings",), ("iban",),
         ("sort", "code"), ("bank",), ("routing",), ("aba",), ("swift",), ("ifsc",), ("member", "number"),
         ("member", "id"), ("customer", "id"), ("customer", "number"),
+        ("a", "count"), ("count", "number"),  # ASR for "account"
     ),
     "PHONE": (
         ("फोन",), ("फ़ोन",), ("मोबाइल",),
@@ -127,6 +140,21 @@ CUES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("channel",), ("score",), ("level",), ("grade",), ("class",), ("batch",), ("lot",), ("part",),
         ("pnr",), ("record",), ("receipt",), ("transaction",), ("trip",),
     ),
+}
+# Long cue words ASR mishears by a letter or two ("Marification", "Exploration", "acount"): a word
+# within a small edit distance of one of these reads as it (see cues.canonical).
+FUZZY_CUE_WORDS = (
+    "verification", "security", "expiration", "expiry", "expires", "account", "routing", "mastercard",
+    "american", "express", "checking", "savings", "telephone", "birthday", "ending",
+)
+# Letter names ASR writes for a spelled acronym ("see vee vee" for C-V-V).
+LETTER_NAMES: dict[str, str] = {
+    "see": "c", "sea": "c", "cee": "c", "vee": "v", "bee": "b", "be": "b", "ess": "s", "dee": "d", "pee": "p",
+}
+# Spelled acronyms (collapsed from "S-S-N", "d o b") and the cue they are; CVV shapes are in cues.py.
+SPELLED_CUES: dict[str, str] = {
+    "ssn": "SSN", "dob": "BIRTH", "pin": "PIN", "cvc": "CVV", "csc": "CVV", "cid": "CVV", "exp": "EXPIRY",
+    "acc": "ACCOUNT", "acct": "ACCOUNT",
 }
 # Cues that override a unit word right after the number ("my zip is 10001 thanks").
 STRONG_CUES = frozenset({"CARD", "CVV", "EXPIRY", "ACCOUNT", "SSN", "ZIP", "CARD_TAIL", "PIN"})

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from models.redaction.lexicon import (
-    CUES,
     DIGIT_WORDS,
     FILLERS,
     HOMOPHONES,
     HUNDRED,
     REPEAT_WORDS,
     RUN_JOINERS,
+    SOUND_ALIKE_DIGITS,
     TEEN_WORDS,
     TENS_WORDS,
     THOUSAND,
@@ -31,6 +31,14 @@ from models.redaction.lexicon import (
 # Words (with inner apostrophes), digit strings, or any single other character. Devanagari
 # vowel signs are not `\w` in Python, so the Devanagari block is added to the word class.
 _TOKEN = re.compile(r"\d+|(?:[^\W\d_]|[\u0900-\u0963\u0970-\u097F])+(?:['’](?:[^\W\d_])+)*|\S")
+
+
+# Joiners with spaces ("5 5 5 - 1 2", "one, uh, two") allowed between two chunks of one number.
+MAX_SPACED_JOINERS = 3
+# Sound-alike digit words ("fine fine fine") that make a number on their own.
+MIN_SOUND_ALIKE_RUN = 3
+# Letters taken into a dashed digit chain ("4263-I-8264-026", "08-2-9-cb-b-1-1-4").
+MAX_GLUED_LETTERS = 2
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,10 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
         return Chunk(ascii_digits(t.text), i, i, spoken=False)
     w = t.lower
     n = len(toks)
+    if w in SOUND_ALIKE_DIGITS:
+        return Chunk(SOUND_ALIKE_DIGITS[w], i, i, spoken=True, weak=True)
+    if w in HOMOPHONES and homophone_streak(toks, i) >= MIN_SOUND_ALIKE_RUN:
+        return Chunk(HOMOPHONES[w], i, i, spoken=True, weak=True)  # "time time time 44444"
     if w in REPEAT_WORDS and i + 1 < n:
         nxt = toks[i + 1]
         if nxt.lower in DIGIT_WORDS:
@@ -199,6 +211,21 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
     return Chunk(str(value), i, j - 1, spoken=True)
 
 
+def _alike(tok: Tok) -> bool:
+    return tok.lower in HOMOPHONES or tok.lower in SOUND_ALIKE_DIGITS
+
+
+def homophone_streak(toks: Sequence[Tok], i: int) -> int:
+    """Length of the row of digit sound-alikes ("time, time, time") that token `i` is part of."""
+    count = 0
+    for step in (-1, 1):
+        q = i + step if step < 0 else i
+        while 0 <= q < len(toks) and (_alike(toks[q]) or toks[q].text == ","):
+            count += toks[q].text != ","
+            q += step
+    return count
+
+
 def _below_1000(toks: Sequence[Tok], i: int) -> tuple[int, int] | None:
     if i + 1 < len(toks) and toks[i].lower in DIGIT_WORDS and toks[i + 1].lower in HUNDRED:
         value, j = DIGIT_WORDS[toks[i].lower] * 100, _skip_and(toks, i + 2)
@@ -216,6 +243,19 @@ def _joinable(toks: Sequence[Tok], prev_last: int, k: int) -> bool:
         # "555.123.4567" and "04/26" but not a sentence end followed by another number.
         return toks[prev_last].end == t.start and k + 1 < len(toks) and t.end == toks[k + 1].start
     return t.text in RUN_JOINERS
+
+
+def _glued_both_sides(toks: Sequence[Tok], m: int) -> bool:
+    """Does token `m` touch both neighbours with no space ("-" in "6-04", "I" in "4263-I-8264")?"""
+    return 0 < m < len(toks) - 1 and toks[m - 1].end == toks[m].start and toks[m].end == toks[m + 1].start
+
+
+def _letter_piece(toks: Sequence[Tok], m: int) -> bool:
+    """One or two letters between dashes or dots: in a dashed digit chain ("4263-I-8264") ASR writes
+    a misheard digit as a letter. ("9th" and "4k" are not chains.)"""
+    dashes = ("-", ".")
+    return (toks[m].is_word and len(toks[m].text) <= MAX_GLUED_LETTERS
+            and toks[m - 1].text in dashes and toks[m + 1].text in dashes)
 
 
 @lru_cache(maxsize=256)
@@ -236,9 +276,17 @@ def number_runs(text: str) -> tuple[NumberRun, ...]:
         while k < n:
             m = k
             seps: list[str] = []
-            while m < n and len(seps) < 3 and not toks[m].is_digits and _joinable(toks, chunks[-1].last, m):
+            spaced = 0  # joiners with a space beside them; glued ones ("4263-I-8264") are free
+            while m < n and not toks[m].is_digits:
                 if toks[m].lower in DIGIT_WORDS or toks[m].lower in TENS_WORDS or toks[m].lower in TEEN_WORDS:
                     break
+                glued = _glued_both_sides(toks, m)
+                if not (_joinable(toks, chunks[-1].last, m) or (glued and _letter_piece(toks, m))):
+                    break
+                if not glued:
+                    if spaced >= MAX_SPACED_JOINERS:
+                        break
+                    spaced += 1
                 seps.append(toks[m].text)
                 m += 1
             if m >= n:
@@ -253,9 +301,12 @@ def number_runs(text: str) -> tuple[NumberRun, ...]:
             joiners.extend(seps)
             k = nxt.last + 1
         # A leading interjection ("Oh, four one …") is not a zero.
-        while len(chunks) > 1 and chunks[0].weak and toks[chunks[0].last + 1].text == ",":
+        lead = next((q for q, c in enumerate(chunks) if not _alike(toks[c.first])), len(chunks))
+        while lead < MIN_SOUND_ALIKE_RUN and len(chunks) > 1 and chunks[0].weak and toks[chunks[0].last + 1].text == ",":
             chunks.pop(0)
-        if all(c.weak for c in chunks):
+            lead -= 1
+        alike = sum(1 for c in chunks if _alike(toks[c.first]))
+        if all(c.weak for c in chunks) and not (alike == len(chunks) >= MIN_SOUND_ALIKE_RUN):
             i = chunks[-1].last + 1
             continue
         first = chunks[0].first
@@ -301,94 +352,3 @@ def luhn_window(run: NumberRun, min_len: int, max_len: int) -> tuple[int, int] |
             if len(digits) >= min_len and len(digits) > best_len and luhn_ok(digits) and digits.strip("0"):
                 best, best_len = (a, b), len(digits)
     return best
-
-
-# --- context cues ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cue:
-    kind: str
-    first: int  # token index where the cue phrase starts
-    last: int
-    distance: int  # word tokens between the cue and the number
-
-
-_INDEX_WORDS = frozenset({"cvs"})
-_CUE_INDEX: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-for _kind, _phrases in CUES.items():
-    for _phrase in _phrases:
-        _CUE_INDEX.setdefault(_phrase[-1], []).append((_kind, _phrase))
-
-
-# ASR spellings of "CVV"/"CVC" ("CVB", "CBV", "CVM", "cvd"): three letters, c + v/b + one more.
-_CVV_LIKE = re.compile(r"^c[vb][a-z2]$")
-
-
-def cue_ending_at(toks: Sequence[Tok], p: int) -> tuple[str, int] | None:
-    """The longest cue phrase whose last token is `p`: (kind, first token index)."""
-    best: tuple[str, int] | None = None
-    best_len = 0
-    w = toks[p].lower
-    if _CVV_LIKE.match(w) and w not in _INDEX_WORDS:
-        best, best_len = ("CVV", p), 1
-    elif len(w) > 5 and (w.startswith("card") or w.endswith("card")) and w.isalpha():
-        best, best_len = ("CARD", p), 1  # ASR glues words: "creditcard", "Cardend", "cardnumber"
-    for kind, phrase in _CUE_INDEX.get(toks[p].lower, ()):
-        a = p - len(phrase) + 1
-        if a < 0 or len(phrase) <= best_len:
-            continue
-        if all(toks[a + q].lower == phrase[q] for q in range(len(phrase))):
-            best, best_len = (kind, a), len(phrase)
-    return best
-
-
-def cues_before(toks: Sequence[Tok], index: int, window: int, stop: int = -1) -> list[Cue]:
-    """Cue phrases in the `window` word tokens before token `index`, nearest first.
-
-    Scanning stops at token `stop` (the end of the previous number) and at sentence ends ("?", "!"),
-    so a number never takes the cue of an earlier number.
-    """
-    found: list[Cue] = []
-    words = 0
-    p = index - 1
-    while p > stop and words < window:
-        t = toks[p]
-        if t.text in ("?", "!"):
-            break
-        hit = cue_ending_at(toks, p)
-        if hit is not None:
-            kind, a = hit
-            if kind == "NUMBER" and a > 0 and a - 1 > stop:
-                # "card number", "order no": the word before "number" says what the number is.
-                before = cue_ending_at(toks, a - 1)
-                if before is not None and before[0] != "NUMBER":
-                    kind, a = before
-            found.append(Cue(kind, a, p, words))
-            words += p - a + 1
-            p = a - 1
-            continue
-        if t.is_word or t.is_digits:
-            words += 1
-        p -= 1
-    return found
-
-
-_LINKS = frozenset({"is", "was", "as", "for", "that's", "thats", "being", "my", "its", "it's", "which", ","})
-
-
-def cues_after(toks: Sequence[Tok], index: int, window: int) -> list[Cue]:
-    """Cues in "… is my card number" / "…, my social security number" right after a number."""
-    if index >= len(toks) or toks[index].lower not in _LINKS:
-        return []
-    if toks[index].text == "," and (index + 1 >= len(toks) or toks[index + 1].lower not in _LINKS - {","}):
-        return []
-    found: list[Cue] = []
-    for p in range(index, min(len(toks), index + window + 1)):
-        if toks[p].is_digits or toks[p].text in (".", "?", "!") or toks[p].lower == "and":
-            break
-        hit = cue_ending_at(toks, p)
-        if hit is not None:
-            found.append(Cue(hit[0], hit[1], p, p - index))
-    found.sort(key=lambda c: -len(range(c.first, c.last + 1)))
-    return found

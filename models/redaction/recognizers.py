@@ -1,4 +1,4 @@
-"""Presidio recognizers for what ASR transcripts contain: numbers in digits or words, spoken e-mails.
+"""Presidio recognizer for the numbers in ASR transcripts, in digits or words; shared recognizer helpers.
 
 `NumberRecognizer` reads every number run (see `numbers.py`) and decides, from its digits, Luhn,
 its written shape and the nearest context cue, whether it is a card/account number, CVV, card
@@ -17,7 +17,9 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from models.redaction.config import RedactionConfig
+from models.redaction.cues import Cue, cue_ending_at, cues_after, cues_before
 from models.redaction.lexicon import (
+    AMBIGUOUS_MONTHS,
     MONTHS,
     STATE_ABBREVIATIONS,
     STRONG_CUES,
@@ -25,16 +27,13 @@ from models.redaction.lexicon import (
     US_STATES,
 )
 from models.redaction.numbers import (
-    Cue,
     NumberRun,
     Tok,
-    cue_ending_at,
-    cues_after,
-    cues_before,
     luhn_window,
     number_runs,
     tokenize,
 )
+from models.redaction.policy import fragment_before, uncued_number
 
 NORMALIZED = "normalized"
 
@@ -45,6 +44,7 @@ CARRY: ContextVar[frozenset[str]] = ContextVar("redaction_carry", default=frozen
 _PHONE_SHAPE = re.compile(r"^(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}$")
 _SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _CURRENCY = frozenset({"$", "£", "€", "₹", "¥", "rs", "rs.", "inr", "usd"})
+_TIME_PREPS = frozenset({"at", "on", "by", "around", "before", "after", "about"})
 _YEAR_PREPS = frozenset({"in", "since", "from", "of", "by", "until", "till", "before", "after", "around"})
 
 
@@ -139,23 +139,33 @@ class NumberRecognizer(TranscriptRecognizer):
             (hit := cue_ending_at(toks, p)) is not None and hit[0] in ("CARD", "CVV", "EXPIRY")
             for p in range(len(toks))
         ) or "CARD" in carry
+        card_cued = card_in_text
         out: list[RecognizerResult] = []
         prev_end = -1
         card_end = -1  # last token of the latest card number in this text
+        missed: NumberRun | None = None  # the previous run, when nothing was found in it
         for run in runs:
             found = self._classify(text, toks, run, prev_end, card_in_text, carry)
-            if found is None and card_end >= 0 and 3 <= len(run.digits) <= 4:
+            cvv_digits = self.config.cvv_after_card_min_digits <= len(run.digits) <= self.config.cvv_after_card_max_digits
+            if found is None and card_end >= 0 and cvv_digits:
                 found = self._cvv_after_card(toks, run, card_end)
             if found is None and out:
                 found = self._continuation(toks, run, prev_end, out[-1])
             prev_end = run.last
             if found is not None:
                 entity, score, start, end = found
+                if missed is not None and entity in ("PHONENUMBER", "ACCOUNTNUMBER"):
+                    if fragment_before(toks, missed, run, self.config.near_cue_window):
+                        out.append(make_result(entity, missed.start, missed.end, 0.6, missed.digits, self.name))
                 out.append(make_result(entity, start, end, score, run.digits, self.name))
                 if entity == "ACCOUNTNUMBER":
                     card_in_text = True
-                    if len(run.digits) >= self.config.card_min_digits:
+                    # a card number, maybe missing digits: what follows it may be its CVV
+                    if len(run.digits) >= self.config.long_number_digits or (
+                        card_cued and len(run.digits) >= self.config.uncued_account_digits
+                    ):
                         card_end = run.last
+            missed = run if found is None else None
         out.extend(self._month_expiries(toks, runs))
         return out
 
@@ -194,6 +204,9 @@ class NumberRecognizer(TranscriptRecognizer):
         quantity = nxt in UNIT_WORDS or prv in _CURRENCY
         if quantity and kind not in STRONG_CUES:
             return None
+        dated = (nxt in MONTHS and nxt not in AMBIGUOUS_MONTHS) or (prv in MONTHS and prv not in AMBIGUOUS_MONTHS)
+        if dated and n <= 4 and kind not in ("EXPIRY", "BIRTH", "CARD", "ACCOUNT"):
+            return None  # "see me on 12 June": a day of a date, left to the date recognizer
         raw = text[start:end]
 
         # 1. A Luhn-valid card number anywhere in the run: redact the whole run.
@@ -210,7 +223,8 @@ class NumberRecognizer(TranscriptRecognizer):
             return "CREDITCARDCVV", 0.85, start, end
         if kind == "EXPIRY" and 3 <= n <= 6:
             return "CARDEXPIRY", 0.9, start, end
-        if kind == "CARD_TAIL" and 2 <= n <= 6:  # "ending in 4242" (ASR may drop a digit)
+        tail_is_time = cue is not None and cue.last + 1 < len(toks) and toks[cue.last + 1].lower in _TIME_PREPS
+        if kind == "CARD_TAIL" and 2 <= n <= 6 and not tail_is_time:  # "ending in 4242", not "ending at 1130"
             return "ACCOUNTNUMBER", 0.85, start, end
         if kind == "SSN" and n in (4, 9):
             return "SSN", 0.9, start, end
@@ -218,10 +232,10 @@ class NumberRecognizer(TranscriptRecognizer):
             return "ZIPCODE", 0.9, start, end
         if kind == "BIRTH" and 4 <= n <= 8 and not (n == 4 and digits[:2] in ("19", "20")):
             return "DATE", 0.8, start, end
-        if kind == "ACCOUNT" and cfg.account_min_digits <= n <= cfg.account_max_digits:
+        year_like = n == 4 and digits[:2] in ("19", "20") and prv in _YEAR_PREPS  # "open since 2015"
+        if kind == "ACCOUNT" and cfg.account_min_digits <= n <= cfg.account_max_digits and not year_like:
             return "ACCOUNTNUMBER", 0.9, start, end
         if kind == "CARD":
-            year_like = n == 4 and digits[:2] in ("19", "20") and prv in _YEAR_PREPS
             if n >= 8 or (n >= 4 and near and not year_like):
                 return "ACCOUNTNUMBER", 0.85, start, end
         if run.plus and 6 <= n <= cfg.phone_max_digits and kind != "NEGATIVE":
@@ -242,6 +256,9 @@ class NumberRecognizer(TranscriptRecognizer):
             return "PHONENUMBER", 0.8 if (generic_number or _PHONE_SHAPE.match(raw)) else 0.7, start, end
         if generic_number and kind is None and cfg.phone_min_digits_cued <= n <= cfg.phone_max_digits:
             return "PHONENUMBER", 0.7, start, end
+        fallback = uncued_number(text, toks, run, cfg)
+        if fallback is not None:
+            return fallback, 0.55, start, end
         return None
 
     def _continuation(
@@ -295,179 +312,4 @@ class NumberRecognizer(TranscriptRecognizer):
                         " ".join(t.lower for t in toks[q : end_tok + 1]), self.name,
                     )
                 )
-        return out
-
-
-# --- e-mail -----------------------------------------------------------------------------------
-
-_TLDS = (
-    "com|org|net|edu|gov|mil|io|co|us|uk|in|ca|au|de|fr|es|it|nl|se|no|dk|fi|ie|nz|za|jp|cn|kr|br|mx|ru|"
-    "ch|at|be|pl|pt|info|biz|me|tv|ai|app|dev|xyz|online|site|tech|email"
-)
-_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
-_SPOKEN_DOT = r"(?:\s*\.\s*(?=\w)|\s+dot\s+|\s+period\s+|\s+point\s+)"
-_AT = r"(?:\s*@\s*|\s+at(?:\s+the\s+rate(?:\s+of)?)?\s+|\s+at\s+sign\s+)"
-# "@ domain" or spoken " at domain dot tld"; the local part is then read backwards word by word.
-_AT_DOMAIN = re.compile(
-    rf"(?P<at>{_AT})"
-    rf"(?P<domain>{_LABEL}(?:\s+{_LABEL})?(?:{_SPOKEN_DOT}{_LABEL}){{0,3}}{_SPOKEN_DOT}(?:{_TLDS}))\b",
-    re.IGNORECASE,
-)
-_LOCAL_SEPARATORS = frozenset({".", "_", "-", "+", "dot", "underscore", "dash", "hyphen", "plus", "period"})
-# Words that end a spoken local part going backwards ("my email is | john smith at …").
-_NOT_LOCAL = frozenset({
-    "is", "was", "are", "were", "be", "am", "it's", "its", "it", "email", "e-mail", "mail", "address", "id", "my",
-    "your", "his", "her", "our", "their", "the", "a", "an", "and", "or", "to", "at", "me", "us", "him", "them",
-    "you", "i", "we", "they", "he", "she", "this", "that", "there", "here", "send", "sent", "write", "wrote",
-    "reach", "contact", "cc", "on", "in", "from", "for", "of", "with", "by", "works", "work", "worked", "working",
-    "live", "lives", "stay", "stays", "staying", "meet", "met", "see", "saw", "look", "looking", "over", "back",
-    "please", "so", "okay", "ok", "yes", "yeah", "um", "uh", "just", "also", "then", "now", "is:", "email:",
-    "new", "old", "personal", "office", "forward", "forwarded",
-})
-_MAX_LOCAL_TOKENS = 7
-
-
-def normalize_email(value: str) -> str:
-    """'John Dot Smith at Gmail dot com' -> 'john.smith@gmail.com'."""
-    v = f" {value.lower()} "
-    for spoken, written in (
-        (r"\s+at\s+the\s+rate(?:\s+of)?\s+", "@"), (r"\s+at\s+sign\s+", "@"), (r"\s+at\s+", "@"),
-        (r"\s+(?:dot|period|point)\s+", "."), (r"\s+underscore\s+", "_"), (r"\s+(?:dash|hyphen)\s+", "-"),
-        (r"\s+plus\s+", "+"),
-    ):
-        v = re.sub(spoken, written, v)
-    return re.sub(r"\s+", "", v)
-
-
-class SpokenEmailRecognizer(TranscriptRecognizer):
-    """E-mail addresses written ('a.b@c.com') or spoken ('a dot b at c dot com', 'at the rate')."""
-
-    ENTITIES = ("EMAIL",)
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        out = []
-        toks = tokenize(text)
-        for m in _AT_DOMAIN.finditer(text):
-            start = self._local_start(text, toks, m.start("at"), written="@" in m.group("at"))
-            if start is None:
-                continue
-            value = text[start : m.end()]
-            out.append(make_result("EMAIL", start, m.end(), 0.9, normalize_email(value), self.name))
-        return out
-
-    @staticmethod
-    def _local_start(text: str, toks: Sequence[Tok], at: int, written: bool) -> int | None:
-        """Start of the local part ending at character `at`: words, digits, letters and separators.
-
-        A written address ("a.b@c.com") has no spaces in it; a spoken one may ("john smith at …").
-        """
-        before = [t for t in toks if t.end <= at]
-        if not before or before[-1].end < at - 1 and text[before[-1].end : at].strip():
-            return None
-        start = None
-        taken = 0
-        for t in reversed(before):
-            w = t.lower
-            if taken >= _MAX_LOCAL_TOKENS:
-                break
-            if w in _LOCAL_SEPARATORS:
-                if start is None:
-                    return None  # "dot at …" is no address
-                start = t.start
-                taken += 1
-                continue
-            glued = start is not None and t.end == start  # written "a.garcia": no space, no doubt
-            if written and start is not None and not glued:
-                break
-            if (t.is_word or t.is_digits) and (w not in _NOT_LOCAL or glued):
-                start = t.start
-                taken += 1
-                continue
-            break
-        if start is None:
-            return None
-        # A separator cannot open the local part.
-        while True:
-            first = next((t for t in toks if t.start == start), None)
-            if first is None or first.lower not in _LOCAL_SEPARATORS:
-                break
-            nxt = [t for t in toks if t.start > start]
-            if not nxt:
-                return None
-            start = nxt[0].start
-        return start
-
-
-# --- IBAN and postal codes -------------------------------------------------------------------
-
-_IBAN = re.compile(r"\b([A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?)\b")
-
-
-def iban_ok(value: str) -> bool:
-    v = re.sub(r"[\s-]", "", value).upper()
-    if not 15 <= len(v) <= 34 or not v[:2].isalpha():
-        return False
-    moved = v[4:] + v[:4]
-    try:
-        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
-    except ValueError:
-        return False
-
-
-class IbanRecognizer(TranscriptRecognizer):
-    """IBANs in any case (ASR lower-cases them), checked with mod 97."""
-
-    ENTITIES = ("ACCOUNTNUMBER",)
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        out = []
-        for m in _IBAN.finditer(text):
-            value = m.group(1)
-            # The trailing group may have swallowed the next word; retry shorter forms.
-            while value and not iban_ok(value):
-                cut = max(value.rfind(" "), value.rfind("-"))
-                if cut <= 4:
-                    value = ""
-                    break
-                value = value[:cut]
-            if value:
-                norm = re.sub(r"[\s-]", "", value).upper()
-                out.append(make_result("ACCOUNTNUMBER", m.start(1), m.start(1) + len(value), 0.95, norm, self.name))
-        return out
-
-
-_UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
-_CA_POSTCODE = re.compile(r"\b([A-Za-z]\d[A-Za-z][ -]?\d[A-Za-z]\d)\b")
-_POSTCODE_CUE = re.compile(r"\b(?:post\s?code|postal\s+code|zip(?:\s+code)?)\b[^.?!]{0,20}$", re.IGNORECASE)
-
-
-class PostcodeRecognizer(TranscriptRecognizer):
-    """UK and Canadian postcodes (letters and digits, so `NumberRecognizer` cannot see them)."""
-
-    ENTITIES = ("ZIPCODE",)
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        out = []
-        for pattern in (_UK_POSTCODE, _CA_POSTCODE):
-            for m in pattern.finditer(text):
-                value = m.group(1)
-                cased = value.upper() == value
-                cued = _POSTCODE_CUE.search(text[: m.start(1)]) is not None
-                if not (cased or cued) or not any(c.isdigit() for c in value):
-                    continue
-                out.append(
-                    make_result("ZIPCODE", m.start(1), m.end(1), 0.85 if cued else 0.7,
-                                re.sub(r"[\s-]", "", value).upper(), self.name)
-                )
-        # Lower-case ASR postcodes need the cue: "my postcode is sw1a 1aa".
-        for m in re.finditer(r"\b([a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2})\b", text):
-            if _POSTCODE_CUE.search(text[: m.start(1)]):
-                out.append(make_result("ZIPCODE", m.start(1), m.end(1), 0.85, m.group(1).replace(" ", "").upper(),
-                                       self.name))
         return out

@@ -11,9 +11,10 @@ import threading
 from collections.abc import Sequence
 
 from models.redaction.config import RedactionConfig
+from models.redaction.cues import cue_ending_at
 from models.redaction.engine import build_analyzer, to_spans
 from models.redaction.entities import ALL_ENTITIES, selected
-from models.redaction.numbers import cue_ending_at, number_runs, tokenize
+from models.redaction.numbers import number_runs, tokenize
 from models.redaction.recognizers import CARRY
 from models.redaction.tokens import (
     Span,

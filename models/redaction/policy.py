@@ -1,0 +1,76 @@
+"""PCI fallback for numbers no cue explains: long or read-out numbers are redacted unless clearly quantities.
+
+ASR loses cue words far more often than digits ("bank account" -> "man can count", "cell" -> "L",
+"CVV" -> "see me"), and one leaked digit fails a compliance deployment, so with `redact_pci` on a
+number that is long, or read out digit by digit, becomes an account number unless it is clearly
+something else: an amount or measure (unit word after, currency before, a quantity word before a
+thousands-grouped figure), a date, or a number a negative cue names (handled by the caller).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from models.redaction.config import RedactionConfig
+from models.redaction.cues import cue_ending_at
+from models.redaction.lexicon import UNIT_WORDS
+from models.redaction.numbers import NumberRun, Tok
+
+_DATE_SHAPE = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})$")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# Words before a thousands-grouped figure that make it an amount ("about 1,250,000", "a total of …").
+QUANTITY_BEFORE = frozenset({
+    "about", "around", "over", "under", "than", "nearly", "almost", "approximately", "roughly", "some",
+    "total", "of", "population", "costs", "cost", "paid", "earned", "raised", "spent", "worth", "sold",
+    "made", "saved", "owe", "owes", "million", "billion",
+})
+_NOT_NOUNS = frozenset({"thanks", "this", "always", "perhaps", "plus", "minus", "yes", "is", "was", "its", "it's"})
+_PHONE7 = re.compile(r"^\d{3}[\s.-]\d{4}$")
+
+
+def dictated(run: NumberRun, min_chunks: int) -> bool:
+    """Read out one digit at a time ("1, 2, 3, 2, 1, 0", "seven three five", "2-3-2-3"): an identifier,
+    never an amount (nobody says a quantity digit by digit)."""
+    singles = sum(1 for c in run.chunks if len(c.digits) == 1)
+    return singles >= min_chunks and 2 * singles >= len(run.chunks)
+
+
+def uncued_number(text: str, toks: Sequence[Tok], run: NumberRun, config: RedactionConfig) -> str | None:
+    """Entity type for a number that no cue classified, or None to leave it.
+
+    The caller has already left out numbers with a unit word after them, a currency before them or a
+    negative cue ("order", "invoice", "tracking" …) near them.
+    """
+    n = len(run.digits)
+    long_enough = n >= config.uncued_account_digits
+    read_out = n >= config.dictated_account_digits and dictated(run, config.dictated_min_chunks)
+    if not (long_enough or read_out):
+        return None
+    raw = text[run.start : run.end]
+    if _DATE_SHAPE.match(raw):
+        return None
+    prev = toks[run.first - 1].lower if run.first > 0 else ""
+    nxt = toks[run.last + 1] if run.last + 1 < len(toks) else None
+    counted_noun = nxt is not None and nxt.is_word and len(nxt.text) > 3 and nxt.lower.endswith("s")
+    if _THOUSANDS.match(raw) and (prev in QUANTITY_BEFORE or (counted_noun and nxt.lower not in _NOT_NOUNS)):
+        return None  # "about 1,250,000", "1,250,000 votes": ASR groups thousands for amounts
+    if n == 7 and _PHONE7.match(raw):
+        return "PHONENUMBER"  # "555-0134": a local phone number, redacted under PII as well
+    return "ACCOUNTNUMBER"
+
+
+def fragment_before(toks: Sequence[Tok], fragment: NumberRun, number: NumberRun, max_words: int) -> bool:
+    """Is `fragment` a piece ASR split off the front of `number` ("426, pre-I-826, 4026")?
+
+    True when at most `max_words` words and no sentence end or cue separate them and no unit word
+    follows the fragment.
+    """
+    if len(fragment.digits) < 2:
+        return False
+    gap = range(fragment.last + 1, number.first)
+    if fragment.last + 1 < len(toks) and toks[fragment.last + 1].lower in UNIT_WORDS:
+        return False
+    if sum(1 for k in gap if toks[k].is_word) > max_words:
+        return False
+    return not any(toks[k].text in (".", "?", "!") or cue_ending_at(toks, k) is not None for k in gap)
