@@ -47,7 +47,8 @@ def new_session(**options: object) -> LiveSession:
 def run(decoder: LiveDecoder, session: LiveSession, job: DecodeJob) -> DecodeResult | None:
     if job.audio is None:
         return None
-    return decoder.decode(job.audio, language="en", prompt=job.prompt, final=True)
+    greedy = job.kind == "prefinal" and decoder.config.greedy_speculative
+    return decoder.decode(job.audio, language="en", prompt=job.prompt, final=True, greedy=greedy)
 
 
 def stream(decoder: LiveDecoder, session: LiveSession, pcm: np.ndarray) -> tuple[list[FinalSegment], list[DecodeJob]]:
@@ -142,3 +143,40 @@ def test_clip_prompt_keeps_the_most_recent_whole_words() -> None:
     assert clip_prompt("alpha beta gamma", 10) == "beta gamma"
     assert clip_prompt("alpha beta gamma", 9) == "gamma"
     assert clip_prompt("alphabetagamma", 5) == "gamma"
+
+
+def test_scheduler_counts_waiting_finals_and_promotes_a_speculative_job() -> None:
+    """A final waits behind a running decode; a promoted partial-lane job then runs before other partials."""
+    import asyncio  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from models.streaming.scheduler import DecodeScheduler  # noqa: PLC0415
+
+    async def go() -> list[str]:
+        scheduler = DecodeScheduler(workers=1, partial_max_age_seconds=60.0)
+        gate = threading.Event()
+        order: list[str] = []
+
+        def work(name: str, wait: bool = False):  # type: ignore[no-untyped-def]
+            def fn() -> str:
+                if wait:
+                    gate.wait(30)
+                order.append(name)
+                return name
+            return fn
+
+        running = asyncio.ensure_future(scheduler.run_final("a", work("running", wait=True)))
+        await asyncio.sleep(0)
+        other = asyncio.ensure_future(scheduler.run_partial("b", work("partial-b")))
+        speculative = asyncio.ensure_future(scheduler.run_partial("a#prefinal", work("speculative-a")))
+        waiting = asyncio.ensure_future(scheduler.run_final("c", work("final-c")))
+        await asyncio.sleep(0)
+        assert scheduler.finals_waiting == 1
+        scheduler.promote("a#prefinal")
+        assert scheduler.finals_waiting == 2
+        gate.set()
+        await asyncio.gather(running, other, speculative, waiting)
+        scheduler.shutdown()
+        return order
+
+    assert asyncio.run(go()) == ["running", "final-c", "speculative-a", "partial-b"]

@@ -34,6 +34,12 @@ class DecoderConfig(_Strict):
     # A final re-decodes its whole segment once: wider search, room for a long segment's tokens.
     final_beam_size: int = 5
     final_max_new_tokens: int = 224
+    # Under load a final that finds this many other finals already waiting decodes greedily
+    # (`beam_size`): a little accuracy for time-to-final when sessions end speech together. 0 = never.
+    greedy_final_when_waiting: int = 1
+    # Speculative final decodes (at pauses) search greedily: they wait in the partial lane and a
+    # running decode cannot be pre-empted by another session's final.
+    greedy_speculative: bool = True
     # Previous finals (and, for partials, committed words) handed back as the decoder prompt, in
     # characters (most recent kept, cut at a word boundary).
     prompt_chars: int = 200

@@ -98,7 +98,13 @@ class LiveDecoder:
         return probabilities[0]
 
     def _generate(  # type: ignore[no-untyped-def]
-        self, encoder_output: object, tokenizer: Tokenizer, prompt_ids: list[int], hotwords: str | None, final: bool
+        self,
+        encoder_output: object,
+        tokenizer: Tokenizer,
+        prompt_ids: list[int],
+        hotwords: str | None,
+        final: bool,
+        greedy: bool,
     ):
         prompt = self._fw.get_prompt(tokenizer, prompt_ids, without_timestamps=True, hotwords=hotwords)
         new_tokens = self.config.final_max_new_tokens if final else self.config.max_new_tokens
@@ -106,7 +112,7 @@ class LiveDecoder:
         return self._fw.model.generate(
             encoder_output,
             [prompt],
-            beam_size=self.config.final_beam_size if final else self.config.beam_size,
+            beam_size=self.config.final_beam_size if final and not greedy else self.config.beam_size,
             max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,
@@ -123,10 +129,12 @@ class LiveDecoder:
         prompt: str = "",
         hotwords: str | None = None,
         final: bool = False,
+        greedy: bool = False,
     ) -> DecodeResult:
         """Decode `audio` (16 kHz mono) at temperature 0; `language=None` detects among `candidates`.
 
-        `final=True` uses the final-pass search (`final_beam_size`, `final_max_new_tokens`).
+        `final=True` uses the final-pass search (`final_beam_size`, `final_max_new_tokens`); `greedy`
+        keeps the final's token budget but searches with `beam_size`.
         """
         started = time.perf_counter()
         features, content = self._features(audio)
@@ -141,12 +149,12 @@ class LiveDecoder:
         tokenizer = self._tokenizer(language)
         prompt = clip_prompt(prompt, self.config.prompt_chars)
         prompt_ids = tokenizer.encode(" " + prompt)[-(self._fw.max_length // 2 - 1) :] if prompt else []
-        result = self._generate(encoder_output, tokenizer, prompt_ids, hotwords, final)
+        result = self._generate(encoder_output, tokenizer, prompt_ids, hotwords, final, greedy)
         tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         text = tokenizer.decode(tokens)
         if prompt_ids and _compression_ratio(text) > self.config.compression_ratio_threshold:
             # A prompt can drag the decoder into repeating itself; the unprompted pass is safer.
-            result = self._generate(encoder_output, tokenizer, [], hotwords, final)
+            result = self._generate(encoder_output, tokenizer, [], hotwords, final, greedy)
             tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
             text = tokenizer.decode(tokens)
         if _compression_ratio(text) > self.config.compression_ratio_threshold:

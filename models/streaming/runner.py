@@ -100,7 +100,7 @@ class SessionRunner:
         self.scheduler.drop_session(self.session_id)
         self.scheduler.drop_session(PREFINAL_KEY.format(self.session_id))
 
-    def _decode(self, job: DecodeJob) -> Callable[[], DecodeResult]:
+    def _decode(self, job: DecodeJob, greedy: bool = False) -> Callable[[], DecodeResult]:
         options = self.session.options
         return lambda: self.decoder.decode(
             job.audio,  # type: ignore[arg-type]
@@ -108,7 +108,8 @@ class SessionRunner:
             candidates=options.candidates,
             prompt=job.prompt,
             hotwords=options.hotwords,
-            final=job.kind == "final",
+            final=job.kind != "partial",
+            greedy=greedy,
         )
 
     async def _final(self, reason: str, from_finalize: bool) -> None:
@@ -118,8 +119,10 @@ class SessionRunner:
         if result is not None:
             self.prefinal_hits += 1
         elif job.audio is not None:
-            result = await self.scheduler.run_final(self.session_id, self._decode(job))
-        log.debug("session %s final (%s): reused speculative decode %s, decoded %.2f s after %d sealed words",
+            limit = self.decoder.config.greedy_final_when_waiting
+            greedy = bool(limit) and self.scheduler.finals_waiting >= limit
+            result = await self.scheduler.run_final(self.session_id, self._decode(job, greedy))
+        log.debug("session %s final (%s): speculative decode reused %s, %.2f s of audio after %d sealed words",
                   self.session_id, reason, spent is not None and result is spent[1],
                   0.0 if job.audio is None else job.audio.size / 16000, len(job.sealed))
         segment = self.session.apply_final(job, result)
@@ -168,7 +171,8 @@ class SessionRunner:
         if self._prefinal is not None:
             self._prefinal[1].cancel()  # superseded before it could be sealed; a running decode finishes unused
         key = PREFINAL_KEY.format(self.session_id)
-        task = asyncio.create_task(self.scheduler.run_partial(key, self._decode(job)))
+        decode = self._decode(job, greedy=self.decoder.config.greedy_speculative)
+        task = asyncio.create_task(self.scheduler.run_partial(key, decode))
         task.add_done_callback(lambda _: self._wake.set())  # so the control loop harvests it
         self._prefinal = (job, task)
 

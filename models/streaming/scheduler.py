@@ -45,6 +45,10 @@ class DecodeScheduler:
         self.stats = SchedulerStats()
 
     @property
+    def finals_waiting(self) -> int:
+        return sum(1 for job in self._finals if not job.future.done())
+
+    @property
     def queued(self) -> int:
         return len(self._finals) + len(self._partials)
 
