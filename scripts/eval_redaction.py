@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -330,43 +331,53 @@ def run_audio(args: argparse.Namespace) -> tuple[str, bool]:
     rows = load_corpus()
     test_ids = {r["id"] for r in pick_clips(rows, TEST_CLIPS)}
     chosen = [r for r in audio_rows(rows) if args.split == "all" or audio_split(r, test_ids) == args.split]
-    if args.clips:
-        chosen = chosen[:: max(1, len(chosen) // args.clips)][: args.clips]
+    if args.clips:  # at most this many sentences of each split, spread over the corpus
+        by_split = [[r for r in chosen if audio_split(r, test_ids) == sp] for sp in ("tune", "heldout")]
+        chosen = [r for part in by_split for r in part[:: max(1, len(part) // args.clips)][: args.clips]]
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     variants = [(v, int(sp)) for v in args.voices.split(",") for sp in args.speeds.split(",")]
     lines = ["| model | voice | wpm | split | clips | clips with a leak | leaked digits | tokens |",
              "|---|---|---|---|---|---|---|---|"]
-    total, leaky_ids = 0, []
-    with httpx.Client(timeout=300) as client:
-        for model in args.models.split(","):
-            for voice, speed in variants:
-                tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-                for row in chosen:
-                    wav = args.cache / f"{row['id']}-{voice}-{speed}.wav"
-                    if not wav.exists():
-                        synthesize(row["text"], wav, voice, speed)
-                    params = {**AUDIO_PARAMS, "model": model}
-                    resp = client.post(f"{args.audio.rstrip('/')}/waves/v1/stt/", params=params,
-                                       content=wav.read_bytes(), headers=headers)
-                    resp.raise_for_status()
-                    leaked, tokens = score_response(resp.json(), row)
-                    t = tally[audio_split(row, test_ids)]
-                    t[0] += 1
-                    t[1] += leaked > 0
-                    t[2] += leaked
-                    t[3] += tokens
-                    total += leaked
-                    if leaked:
-                        leaky_ids.append(f"{model}/{voice}/{speed}/{row['id']}")
-                        print(f"LEAK {model} {voice} {speed} {row['id']}: {resp.json().get('transcription')!r}",
-                              flush=True)
-                for split, (clips, bad, leaked, tokens) in sorted(tally.items()):
-                    lines.append(f"| {model} | {voice} | {speed} | {split} | {clips} | {bad} | {leaked} | {tokens} |")
-                    print(lines[-1], flush=True)
-    clips = len(chosen) * len(variants) * len(args.models.split(","))
+    models = args.models.split(",")
+    for voice, speed in variants:  # synthesize first: espeak-ng must not compete with the timed requests
+        for row in chosen:
+            wav = args.cache / f"{row['id']}-{voice}-{speed}.wav"
+            if not wav.exists():
+                synthesize(row["text"], wav, voice, speed)
+    # Models alternate job by job, so the two requests in flight go to the two models' workers.
+    jobs = [(m, v, sp, row) for v, sp in variants for row in chosen for m in models]
+
+    def post(job: tuple[str, str, int, dict]) -> tuple[int, int]:
+        model, voice, speed, row = job
+        wav = args.cache / f"{row['id']}-{voice}-{speed}.wav"
+        resp = client.post(f"{args.audio.rstrip('/')}/waves/v1/stt/", params={**AUDIO_PARAMS, "model": model},
+                           content=wav.read_bytes(), headers=headers)
+        resp.raise_for_status()
+        leaked, tokens = score_response(resp.json(), row)
+        if leaked:
+            print(f"LEAK {model} {voice} {speed} {row['id']}: {resp.json().get('transcription')!r}", flush=True)
+        return leaked, tokens
+
+    # Requests for the two models run side by side (each model has its own worker in the server).
+    with httpx.Client(timeout=600) as client, ThreadPoolExecutor(max_workers=args.workers) as pool:
+        results = list(pool.map(post, jobs))
+    tally: dict[tuple[str, str, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    leaky_ids = []
+    for (model, voice, speed, row), (leaked, tokens) in zip(jobs, results, strict=True):
+        t = tally[(model, voice, speed, audio_split(row, test_ids))]
+        t[0] += 1
+        t[1] += leaked > 0
+        t[2] += leaked
+        t[3] += tokens
+        if leaked:
+            leaky_ids.append(f"{model}/{voice}/{speed}/{row['id']}")
+    for (model, voice, speed, split), (n, bad, leaked, tokens) in sorted(tally.items(), key=lambda kv: kv[0]):
+        lines.append(f"| {model} | {voice} | {speed} | {split} | {n} | {bad} | {leaked} | {tokens} |")
+    total = sum(t[2] for t in tally.values())
+    clips = len(jobs)
     body = AUDIO_NOTE + "\n\n" + "\n".join(lines) + (
         f"\n\n- {clips} requests ({len(chosen)} sentences x {len(variants)} voice/speed variants x "
-        f"{len(args.models.split(','))} models) to `POST /waves/v1/stt/?redact_pii=true&redact_pci=true"
+        f"{len(models)} models) to `POST /waves/v1/stt/?redact_pii=true&redact_pci=true"
         f"&word_timestamps=true`: {total} card/CVV/account/phone digits left across transcription, words and "
         f"utterances" + (f" (clips: {', '.join(leaky_ids)})" if leaky_ids else "") + "\n"
     )
@@ -378,10 +389,11 @@ def main() -> int:
     ap.add_argument("--write", action="store_true", help="record the section in docs/benchmarks.md")
     ap.add_argument("--audio", metavar="URL", help="end-to-end mode against a running server")
     ap.add_argument("--key", default=os.environ.get("PULSE_API_KEY"), help="API key for --audio")
-    ap.add_argument("--clips", type=int, default=0, help="audio: at most this many sentences (0: all)")
+    ap.add_argument("--clips", type=int, default=0, help="audio: at most this many sentences per split (0: all)")
     ap.add_argument("--models", default="pulse,pulse-pro", help="audio: comma-separated models")
     ap.add_argument("--voices", default="en-us,en", help="audio: espeak-ng voices")
     ap.add_argument("--speeds", default="165,135", help="audio: espeak-ng words per minute")
+    ap.add_argument("--workers", type=int, default=2, help="audio: requests in flight")
     ap.add_argument("--split", choices=("tune", "heldout", "all"), default="all", help="audio: which sentences")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "pulse-redaction-audio",
                     help="audio: WAV cache (outside the repo)")

@@ -194,6 +194,13 @@ class AddressRecognizer(TranscriptRecognizer):
         if j < n and toks[j].lower in _ORDINAL_SUFFIX and toks[j].start == toks[num_last].end:
             return []  # "42nd street" names the street, it is not a house number
         suffix = self._street_after(toks, j, weak_ok=True)
+        if suffix is None and j + 1 < n and toks[j].text == "-" and toks[j].start == toks[num_last].end:
+            # ASR hyphenates the number onto a misheard street name ("14 Lakeview Drive" -> "4-acre new
+            # drive"); two name words at least, so "a 2-lane road" stays a description.
+            suffix = self._street_after(toks, j + 1, weak_ok=False)
+            if suffix is not None and suffix - (j + 1) < 2:
+                suffix = None
+            j = j + 1
         if suffix is None:
             return []
         out = [

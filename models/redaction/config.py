@@ -37,9 +37,18 @@ class RedactionConfig:
     uncued_account_digits: int = 7
     dictated_account_digits: int = 4
     dictated_min_chunks: int = 4
+    # Shortest run of single digits read out ("five, eight, two") taken as a payment number; counting
+    # ("one, two, three") excepted.
+    dictated_min_digits: int = 3
+    # Shortest dashed code ("6-04", "11-26") taken as a payment number.
+    dashed_min_digits: int = 3
+    # Shortest space-separated group of written digits ("776 554") taken as a payment number.
+    grouped_min_digits: int = 5
     # A bare number this many digits long shortly after a card number is its CVV (ASR drops digits).
     cvv_after_card_min_digits: int = 2
     cvv_after_card_max_digits: int = 5
+    # Words after a spelled CVV cue taken as its value when ASR wrote no digits ("see me me sick so far").
+    cvv_words_after_cue: int = 4
     # Shortest number taken as an account number next to an account cue.
     account_min_digits: int = 4
     account_max_digits: int = 34

@@ -29,7 +29,8 @@ REPEAT_WORDS: dict[str, int] = {"double": 2, "triple": 3}
 HOMOPHONES: dict[str, str] = {
     "for": "4", "to": "2", "too": "2", "won": "1",
     # Whisper on read-out digits: "4 time 176" (nine), "free"/"tree" (three), "ate" (eight), "sex" (six).
-    "time": "9", "tree": "3", "free": "3", "ate": "8", "sex": "6", "nein": "9", "i'm": "9",
+    "time": "9", "tree": "3", "free": "3", "ate": "8", "sex": "6", "nein": "9", "i'm": "9", "find": "5",
+    "sick": "6", "far": "4",
 }
 # Misheard digits that are rare words otherwise ("fine, fine, fine" for five five five, "Nero" for
 # zero): they join a run beside other digits, and three in a row make a run on their own.
@@ -150,6 +151,7 @@ FUZZY_CUE_WORDS = (
 # Letter names ASR writes for a spelled acronym ("see vee vee" for C-V-V).
 LETTER_NAMES: dict[str, str] = {
     "see": "c", "sea": "c", "cee": "c", "vee": "v", "bee": "b", "be": "b", "ess": "s", "dee": "d", "pee": "p",
+    "me": "v",  # "see me me" for C-V-V (three letter names are needed, so "see me" alone is not an acronym)
 }
 # Spelled acronyms (collapsed from "S-S-N", "d o b") and the cue they are; CVV shapes are in cues.py.
 SPELLED_CUES: dict[str, str] = {

@@ -37,6 +37,10 @@ _TOKEN = re.compile(r"\d+|(?:[^\W\d_]|[\u0900-\u0963\u0970-\u097F])+(?:['’](?:
 MAX_SPACED_JOINERS = 3
 # Sound-alike digit words ("fine fine fine") that make a number on their own.
 MIN_SOUND_ALIKE_RUN = 3
+# Longest misheard digit word after "double"/"triple" inside a number ("double-low").
+MAX_MISHEARD_LETTERS = 4
+# Digits after a single glued letter from which the letter is a misheard digit, not a code prefix.
+MIN_DIGITS_AFTER_LETTER = 5
 # Letters taken into a dashed digit chain ("4263-I-8264-026", "08-2-9-cb-b-1-1-4").
 MAX_GLUED_LETTERS = 2
 
@@ -144,7 +148,12 @@ def _glued(toks: Sequence[Tok], i: int) -> bool:
     """
     t = toks[i]
     if i > 0 and toks[i - 1].end == t.start and toks[i - 1].is_word:
-        return True
+        # …unless the letter is a misheard digit inside a dashed chain ("426-3-I826", "-I2-I2").
+        prev = toks[i - 1]
+        in_chain = i > 1 and len(prev.text) <= MAX_GLUED_LETTERS and toks[i - 2].text in ("-", ".")
+        # …or a single letter glued onto a long number ("i8776554": "nine" heard as "i"); "F150" is a code.
+        lone = len(prev.text) == 1 and len(t.text) >= MIN_DIGITS_AFTER_LETTER and (i < 2 or toks[i - 2].end < prev.start)
+        return not ((in_chain and toks[i - 2].end == prev.start) or lone)
     if i + 1 < len(toks) and toks[i + 1].start == t.end and toks[i + 1].is_word:
         nxt = toks[i + 1].lower
         return len(nxt) > 1 and nxt not in ("st", "nd", "rd", "th", "am", "pm", "s")
@@ -245,6 +254,19 @@ def _joinable(toks: Sequence[Tok], prev_last: int, k: int) -> bool:
     return t.text in RUN_JOINERS
 
 
+def _misheard_repeat(toks: Sequence[Tok], m: int) -> Chunk | None:
+    """Inside a number, "double"/"triple" before a misheard digit ("double-low, 9" for "double oh nine")."""
+    if toks[m].lower not in REPEAT_WORDS:
+        return None
+    j = m + 2 if m + 2 < len(toks) and toks[m + 1].text == "-" else m + 1
+    if j + 1 >= len(toks) or not toks[j].is_word or len(toks[j].text) > MAX_MISHEARD_LETTERS:
+        return None
+    k = j + 2 if toks[j + 1].text == "," and j + 2 < len(toks) else j + 1
+    if k >= len(toks) or _chunk_at(toks, k) is None:
+        return None  # a digit must follow, or this is prose ("4 4 double trouble")
+    return Chunk("0" * REPEAT_WORDS[toks[m].lower], m, j, spoken=True)
+
+
 def _glued_both_sides(toks: Sequence[Tok], m: int) -> bool:
     """Does token `m` touch both neighbours with no space ("-" in "6-04", "I" in "4263-I-8264")?"""
     return 0 < m < len(toks) - 1 and toks[m - 1].end == toks[m].start and toks[m].end == toks[m + 1].start
@@ -295,6 +317,8 @@ def number_runs(text: str) -> tuple[NumberRun, ...]:
             if nxt is None and toks[m].lower in HOMOPHONES and m + 1 < n and _chunk_at(toks, m + 1) is not None:
                 # ASR writes "for"/"to" for "four"/"two" inside digit strings ("5 5 5 for 1 2").
                 nxt = Chunk(HOMOPHONES[toks[m].lower], m, m, spoken=True)
+            if nxt is None:
+                nxt = _misheard_repeat(toks, m)
             if nxt is None:
                 break
             chunks.append(nxt)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from models.redaction.config import RedactionConfig
 from models.redaction.cues import cue_ending_at
-from models.redaction.lexicon import UNIT_WORDS
+from models.redaction.lexicon import HOMOPHONES, SOUND_ALIKE_DIGITS, UNIT_WORDS
 from models.redaction.numbers import NumberRun, Tok
 
 _DATE_SHAPE = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})$")
@@ -26,6 +26,10 @@ QUANTITY_BEFORE = frozenset({
     "made", "saved", "owe", "owes", "million", "billion",
 })
 _NOT_NOUNS = frozenset({"thanks", "this", "always", "perhaps", "plus", "minus", "yes", "is", "was", "its", "it's"})
+# Sound-alikes rare enough in prose to mark misheard digits ("to", "for", "time" are not).
+_DIGIT_LIKE = (frozenset(HOMOPHONES) | frozenset(SOUND_ALIKE_DIGITS)) - {"to", "too", "for", "won", "i'm", "time", "find",
+                                                                        "free"}
+_LINK_WORDS = frozenset({"is", "was", "it's", "its", "number", "code", ":"})
 _PHONE7 = re.compile(r"^\d{3}[\s.-]\d{4}$")
 
 
@@ -36,6 +40,28 @@ def dictated(run: NumberRun, min_chunks: int) -> bool:
     return singles >= min_chunks and 2 * singles >= len(run.chunks)
 
 
+def counting(digits: str) -> bool:
+    """"one, two, three, four": counting up from 0 or 1, not a number being read out."""
+    return digits[0] in "01" and all(int(b) == int(a) + 1 for a, b in zip(digits, digits[1:], strict=False))
+
+
+def dashed(text: str, run: NumberRun) -> bool:
+    """Digit groups joined by dashes or dots with no space ("6-04", "61-100", "212.5.5.018"): how Whisper
+    writes a code read out in pieces. Year ranges ("1990-2000") are not codes."""
+    if len(run.chunks) < 2 or any(c.spoken for c in run.chunks):
+        return False
+    raw = text[run.start : run.end]
+    if not re.fullmatch(r"\d+(?:[-.][A-Za-z]{0,2}\d+)+", raw.strip("()+")):
+        return False
+    years = [c.digits for c in run.chunks]
+    return not all(len(y) == 4 and y[:2] in ("19", "20") for y in years)
+
+
+def grouped(text: str, run: NumberRun) -> bool:
+    """Written digit groups separated only by spaces ("776 554"): Whisper writes an amount as one figure."""
+    return len(run.chunks) >= 2 and not run.spoken and not run.joiners and not text[run.start : run.end].count(":")
+
+
 def uncued_number(text: str, toks: Sequence[Tok], run: NumberRun, config: RedactionConfig) -> str | None:
     """Entity type for a number that no cue classified, or None to leave it.
 
@@ -44,8 +70,15 @@ def uncued_number(text: str, toks: Sequence[Tok], run: NumberRun, config: Redact
     """
     n = len(run.digits)
     long_enough = n >= config.uncued_account_digits
-    read_out = n >= config.dictated_account_digits and dictated(run, config.dictated_min_chunks)
-    if not (long_enough or read_out):
+    # Digits actually heard as digits: "3 to 2" (a homophone between two digits) is a score.
+    singles = all(len(c.digits) == 1 and toks[c.first].lower not in HOMOPHONES for c in run.chunks)
+    read_out = (n >= config.dictated_account_digits and dictated(run, config.dictated_min_chunks)) or (
+        singles and n >= config.dictated_min_digits and not counting(run.digits)
+    )
+    pieces = (n >= config.dashed_min_digits and dashed(text, run)) or (
+        n >= config.grouped_min_digits and grouped(text, run)
+    )
+    if not (long_enough or read_out or pieces):
         return None
     raw = text[run.start : run.end]
     if _DATE_SHAPE.match(raw):
@@ -74,3 +107,24 @@ def fragment_before(toks: Sequence[Tok], fragment: NumberRun, number: NumberRun,
     if sum(1 for k in gap if toks[k].is_word) > max_words:
         return False
     return not any(toks[k].text in (".", "?", "!") or cue_ending_at(toks, k) is not None for k in gap)
+
+
+def worded_value_after_cue(toks: Sequence[Tok], cue_last: int, max_words: int) -> tuple[int, int] | None:
+    """Token range of a value ASR wrote as words after a CVV cue ("see me me | sick so far" for "c v v six
+    oh four"), when no number follows the cue in its clause.
+
+    Up to `max_words` words after the cue (and an "is"/"was"), stopping at punctuation; taken only
+    when one of them sounds like a digit, so "where is the CVV on my card" is left alone.
+    """
+    q = cue_last + 1
+    while q < len(toks) and toks[q].lower in _LINK_WORDS:
+        q += 1
+    first, last = q, q - 1
+    while last + 1 < len(toks) and last + 1 - first < max_words:
+        t = toks[last + 1]
+        if not t.is_word or t.lower in ("and", "but", "or"):
+            break
+        last += 1
+    if not any(t.lower in _DIGIT_LIKE for t in toks[first : last + 1]):
+        return None
+    return first, last

@@ -17,7 +17,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from models.redaction.config import RedactionConfig
-from models.redaction.cues import Cue, cue_ending_at, cues_after, cues_before
+from models.redaction.cues import Cue, cue_ending_at, cues_after, cues_before, spelled_ending_at
 from models.redaction.lexicon import (
     AMBIGUOUS_MONTHS,
     MONTHS,
@@ -33,7 +33,7 @@ from models.redaction.numbers import (
     number_runs,
     tokenize,
 )
-from models.redaction.policy import fragment_before, uncued_number
+from models.redaction.policy import dictated, fragment_before, uncued_number, worded_value_after_cue
 
 NORMALIZED = "normalized"
 
@@ -44,6 +44,9 @@ CARRY: ContextVar[frozenset[str]] = ContextVar("redaction_carry", default=frozen
 _PHONE_SHAPE = re.compile(r"^(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}$")
 _SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _CURRENCY = frozenset({"$", "£", "€", "₹", "¥", "rs", "rs.", "inr", "usd"})
+_CVV_WORD = re.compile(r"^(?:c[vb][a-z2]|cvv2|cvc2)$")  # one-token CVV cues that are not everyday words
+_CVV_PHRASES = frozenset({"security code", "verification code", "verification number", "security number"})
+FALLBACK_SCORE = 0.55  # a number redacted by the PCI fallback alone (above the 0.5 threshold)
 _TIME_PREPS = frozenset({"at", "on", "by", "around", "before", "after", "about"})
 _YEAR_PREPS = frozenset({"in", "since", "from", "of", "by", "until", "till", "before", "after", "around"})
 
@@ -147,10 +150,12 @@ class NumberRecognizer(TranscriptRecognizer):
         for run in runs:
             found = self._classify(text, toks, run, prev_end, card_in_text, carry)
             cvv_digits = self.config.cvv_after_card_min_digits <= len(run.digits) <= self.config.cvv_after_card_max_digits
-            if found is None and card_end >= 0 and cvv_digits:
-                found = self._cvv_after_card(toks, run, card_end)
-            if found is None and out:
-                found = self._continuation(toks, run, prev_end, out[-1])
+            # The PCI fallback (policy.py) only decides when nothing more specific does.
+            guess = found is None or found[1] == FALLBACK_SCORE
+            if guess and card_end >= 0 and cvv_digits:
+                found = self._cvv_after_card(toks, run, card_end) or found
+            if (found is None or found[1] == FALLBACK_SCORE) and out:
+                found = self._continuation(toks, run, prev_end, out[-1]) or found
             prev_end = run.last
             if found is not None:
                 entity, score, start, end = found
@@ -167,6 +172,28 @@ class NumberRecognizer(TranscriptRecognizer):
                         card_end = run.last
             missed = run if found is None else None
         out.extend(self._month_expiries(toks, runs))
+        out.extend(self._worded_cvvs(toks, runs))
+        return out
+
+    def _worded_cvvs(self, toks: Sequence[Tok], runs: Sequence[NumberRun]) -> list[RecognizerResult]:
+        """A spelled CVV cue ("CVV", "C-B-B", "see me me") with no number after it in its clause: the words
+        after it are the value, misheard ("sick so far")."""
+        out: list[RecognizerResult] = []
+        starts = {r.first for r in runs}
+        for p in range(len(toks)):
+            hit = cue_ending_at(toks, p)
+            if hit is None or hit[0] != "CVV":
+                continue
+            spelled = spelled_ending_at(toks, p)
+            strong = _CVV_WORD.match(toks[p].lower) or (spelled is not None and len(spelled[0]) >= 3)
+            opens = all(not t.is_word for t in toks[: hit[1]])  # "See me music so far." as a whole answer
+            if not (strong or opens or " ".join(t.lower for t in toks[hit[1] : p + 1]) in _CVV_PHRASES):
+                continue  # "come see me", "my CV": too common to take the words after them
+            found = worded_value_after_cue(toks, p, self.config.cvv_words_after_cue)
+            if found is not None and not any(found[0] <= k <= found[1] + 1 for k in starts):
+                a, b = found
+                out.append(make_result("CREDITCARDCVV", toks[a].start, toks[b].end, 0.6,
+                                       " ".join(t.lower for t in toks[a : b + 1]), self.name))
         return out
 
     def _classify(
@@ -201,7 +228,8 @@ class NumberRecognizer(TranscriptRecognizer):
         generic_number = any(c.kind == "NUMBER" for c in before)
         nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
         prv = toks[run.first - 1].lower if run.first > 0 else ""
-        quantity = nxt in UNIT_WORDS or prv in _CURRENCY
+        # Nobody reads an amount out digit by digit: "$5,5,5,5,5" is a misheard card number.
+        quantity = (nxt in UNIT_WORDS or prv in _CURRENCY) and not dictated(run, cfg.dictated_min_chunks)
         if quantity and kind not in STRONG_CUES:
             return None
         dated = (nxt in MONTHS and nxt not in AMBIGUOUS_MONTHS) or (prv in MONTHS and prv not in AMBIGUOUS_MONTHS)
@@ -215,8 +243,8 @@ class NumberRecognizer(TranscriptRecognizer):
                 return "ACCOUNTNUMBER", 0.95, start, end
         if kind == "CVV" and 2 <= n <= 5:  # ASR drops or inserts digits: "5.2", "50082" for "five eight two"
             return "CREDITCARDCVV", 0.9, start, end
-        if kind == "CODE" and card_in_text and near and 3 <= n <= 4:
-            return "CREDITCARDCVV", 0.85, start, end
+        if kind == "CODE" and near and (3 <= n <= 4 or (2 <= n <= 5 and card_in_text)):
+            return "CREDITCARDCVV", 0.85, start, end  # a code read out is a secret, card or not
         if kind == "CODE" and near and 6 <= n <= 10:
             return "ACCOUNTNUMBER", 0.75, start, end  # sort codes, bank codes, passcodes
         if kind == "PIN" and 4 <= n <= 6:
@@ -258,7 +286,7 @@ class NumberRecognizer(TranscriptRecognizer):
             return "PHONENUMBER", 0.7, start, end
         fallback = uncued_number(text, toks, run, cfg)
         if fallback is not None:
-            return fallback, 0.55, start, end
+            return fallback, FALLBACK_SCORE, start, end
         return None
 
     def _continuation(
@@ -271,7 +299,7 @@ class NumberRecognizer(TranscriptRecognizer):
             return None  # the previous run was not the detected number
         gap = toks[prev_end + 1 : run.first]
         nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
-        if len(gap) > self.config.near_cue_window or nxt in UNIT_WORDS:
+        if sum(1 for t in gap if not t.is_digits) > self.config.near_cue_window or nxt in UNIT_WORDS:
             return None
         if any(t.text in (".", "?", "!") or cue_ending_at(toks, k) is not None
                for k, t in enumerate(toks[prev_end + 1 : run.first], start=prev_end + 1)):
