@@ -331,9 +331,9 @@ def run_audio(args: argparse.Namespace) -> tuple[str, bool]:
     rows = load_corpus()
     test_ids = {r["id"] for r in pick_clips(rows, TEST_CLIPS)}
     chosen = [r for r in audio_rows(rows) if args.split == "all" or audio_split(r, test_ids) == args.split]
-    if args.clips:  # at most this many sentences of each split, spread over the corpus
-        by_split = [[r for r in chosen if audio_split(r, test_ids) == sp] for sp in ("tune", "heldout")]
-        chosen = [r for part in by_split for r in part[:: max(1, len(part) // args.clips)][: args.clips]]
+    if args.clips:  # at most this many tuning sentences, spread over the corpus; the held-out set stays whole
+        tune = [r for r in chosen if audio_split(r, test_ids) == "tune"]
+        chosen = tune[:: max(1, len(tune) // args.clips)][: args.clips] + [r for r in chosen if r not in tune]
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     variants = [(v, int(sp)) for v in args.voices.split(",") for sp in args.speeds.split(",")]
     lines = ["| model | voice | wpm | split | clips | clips with a leak | leaked digits | tokens |",
@@ -389,7 +389,7 @@ def main() -> int:
     ap.add_argument("--write", action="store_true", help="record the section in docs/benchmarks.md")
     ap.add_argument("--audio", metavar="URL", help="end-to-end mode against a running server")
     ap.add_argument("--key", default=os.environ.get("PULSE_API_KEY"), help="API key for --audio")
-    ap.add_argument("--clips", type=int, default=0, help="audio: at most this many sentences per split (0: all)")
+    ap.add_argument("--clips", type=int, default=0, help="audio: at most this many tuning sentences (0: all)")
     ap.add_argument("--models", default="pulse,pulse-pro", help="audio: comma-separated models")
     ap.add_argument("--voices", default="en-us,en", help="audio: espeak-ng voices")
     ap.add_argument("--speeds", default="165,135", help="audio: espeak-ng words per minute")

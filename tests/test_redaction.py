@@ -236,6 +236,22 @@ def test_fuzzy_word_match():
         ("the card is 426, pre-I-826, 4026", "the card is [ACCOUNTNUMBER_1], pre-I-[ACCOUNTNUMBER_2]"),
         ("Yes, the Visa Rending Wint 2454.", "Yes, the Visa Rending Wint [ACCOUNTNUMBER_1]."),
         ("valid from 08-2-9-cb-b-1-1-4", "valid from [ACCOUNTNUMBER_1]"),
+        ("and the CV on the Mac is 773.", "and the CV on the Mac is [CREDITCARDCVV_1]."),
+        ("Three digits code on the Mac, three-nine zero.", "Three digits code on the Mac, [CREDITCARDCVV_1]."),
+        ("Malid through 0-8-2-9. See me 1-1-4.", "Malid through [ACCOUNTNUMBER_1]. See me [CREDITCARDCVV_1]."),
+        ("My numbers, plus 4, 4, 7, 7, double-low, 9, double-low, 1, 2, 3.", "My numbers, [PHONENUMBER_1]."),
+        ("TheDumbamon is down $5,5,5,5,5,5,7,5,5", "TheDumbamon is down $[ACCOUNTNUMBER_1]"),
+        ("Let's see, we made it five, eight, two.", "Let's see, we made it [ACCOUNTNUMBER_1]."),
+        ("the ratio 11-26", "the ratio [ACCOUNTNUMBER_1]"),  # a dashed code
+        ("Number 35", "Number [ACCOUNTNUMBER_1]"),
+        ("My man can count his height at 776 554.", "My man can count his height at [ACCOUNTNUMBER_1]."),
+        ("My bank account is i8776554", "My bank account is i[ACCOUNTNUMBER_1]"),
+        ("see me me sick so far.", "see me [CREDITCARDCVV_1]."),  # worded value after a spelled CVV cue
+        ("See me music so far.", "See me [CREDITCARDCVV_1]."),
+        ("Card, fine, fine, fine, fine, 44444, and the back says 80-6",
+         "Card, [ACCOUNTNUMBER_1], and the back says [CREDITCARDCVV_1]"),
+        ("Sure, Tom Becker, one 4-acre new drive, Madison", "Sure, [FIRSTNAME_1] [LASTNAME_1], [BUILDINGNUMBER_1]-"
+         "[ADDRESS_1]"),
     ],
 )
 def test_asr_mangled_payment_data(redactor, text, expected):
@@ -255,6 +271,16 @@ def test_asr_mangled_payment_data(redactor, text, expected):
         "I have two kids.",
         "I'm fine, thanks, I have 2 kids.",
         "Step 1, 2, 3 and done.",
+        "Count to five: one, two, three, four, five.",
+        "We won 3 to 2 last night.",
+        "My account has been open since 2015.",
+        "Come see me at 5.",
+        "come see me to talk",
+        "Where do I find the CVV on my card?",
+        "I drive an F150 truck.",
+        "We bought a 2-lane road.",
+        "we have 4 4 double trouble",
+        "It was built between 1990-2000.",
     ],
 )
 def test_pci_fallback_leaves_quantities(redactor, text):

@@ -47,14 +47,13 @@ def counting(digits: str) -> bool:
 
 def dashed(text: str, run: NumberRun) -> bool:
     """Digit groups joined by dashes or dots with no space ("6-04", "61-100", "212.5.5.018"): how Whisper
-    writes a code read out in pieces. Year ranges ("1990-2000") are not codes."""
+    writes a code read out in pieces."""
     if len(run.chunks) < 2 or any(c.spoken for c in run.chunks):
         return False
     raw = text[run.start : run.end]
     if not re.fullmatch(r"\d+(?:[-.][A-Za-z]{0,2}\d+)+", raw.strip("()+")):
         return False
-    years = [c.digits for c in run.chunks]
-    return not all(len(y) == 4 and y[:2] in ("19", "20") for y in years)
+    return True
 
 
 def grouped(text: str, run: NumberRun) -> bool:
@@ -73,16 +72,17 @@ def uncued_number(text: str, toks: Sequence[Tok], run: NumberRun, config: Redact
     # Digits actually heard as digits: "3 to 2" (a homophone between two digits) is a score.
     singles = all(len(c.digits) == 1 and toks[c.first].lower not in HOMOPHONES for c in run.chunks)
     read_out = (n >= config.dictated_account_digits and dictated(run, config.dictated_min_chunks)) or (
-        singles and n >= config.dictated_min_digits and not counting(run.digits)
+        singles and n >= config.dictated_min_digits
     )
+    read_out = read_out and not counting(run.digits)
     pieces = (n >= config.dashed_min_digits and dashed(text, run)) or (
         n >= config.grouped_min_digits and grouped(text, run)
     )
     if not (long_enough or read_out or pieces):
         return None
     raw = text[run.start : run.end]
-    if _DATE_SHAPE.match(raw):
-        return None
+    if _DATE_SHAPE.match(raw) or all(len(c.digits) == 4 and c.digits[:2] in ("19", "20") for c in run.chunks):
+        return None  # a date, a year or a range of years ("1990-2000")
     prev = toks[run.first - 1].lower if run.first > 0 else ""
     nxt = toks[run.last + 1] if run.last + 1 < len(toks) else None
     counted_noun = nxt is not None and nxt.is_word and len(nxt.text) > 3 and nxt.lower.endswith("s")

@@ -284,6 +284,8 @@ class NumberRecognizer(TranscriptRecognizer):
             return "PHONENUMBER", 0.8 if (generic_number or _PHONE_SHAPE.match(raw)) else 0.7, start, end
         if generic_number and kind is None and cfg.phone_min_digits_cued <= n <= cfg.phone_max_digits:
             return "PHONENUMBER", 0.7, start, end
+        if kind is None and any(c.kind == "NUMBER" and c.distance == 0 for c in before) and 2 <= n <= 6:
+            return "ACCOUNTNUMBER", FALLBACK_SCORE, start, end  # "Number 35": what is left of a read-out number
         fallback = uncued_number(text, toks, run, cfg)
         if fallback is not None:
             return fallback, FALLBACK_SCORE, start, end
