@@ -74,6 +74,8 @@ class FinalSegment:
     end: float
     # Display text after text options (ITN, formatting); None = the plain join of `words`.
     display_text: str | None = None
+    # Redaction tokens used in this final, in order (spec §4.4.1 `redacted_entities`).
+    redacted_entities: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,7 @@ PREFINAL_KEY = "{}#prefinal"
 @dataclass
 class PartialEvent:
     text: str
+    entities: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -35,8 +36,8 @@ class FinalEvent:
 
 LiveEvent = PartialEvent | FinalEvent | SpeechEvent
 Emit = Callable[[LiveEvent], Awaitable[None]]
-# Finals pass through here before they are emitted (text options, keyword casing …).
-FinalHook = Callable[[FinalSegment], FinalSegment]
+# Finals pass through here before they are emitted (text options, speakers, redaction …).
+FinalHook = Callable[[FinalSegment], Awaitable[FinalSegment]]
 
 
 class SessionRunner:
@@ -127,7 +128,7 @@ class SessionRunner:
                   0.0 if job.audio is None else job.audio.size / 16000, len(job.sealed))
         segment = self.session.apply_final(job, result)
         if self.final_hook is not None:
-            segment = self.final_hook(segment)
+            segment = await self.final_hook(segment)
         self.last_final_at = time.monotonic()
         await self.emit(FinalEvent(segment, from_finalize))
 

@@ -14,8 +14,10 @@ from fastapi import APIRouter, FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from models.stages import Stages
 from models.streaming.codecs import CodecError, make_decoder
 from models.streaming.config import live_server_config
+from models.streaming.enrich import LiveEnrichment
 from models.streaming.runner import FinalEvent, LiveEvent, PartialEvent, SessionRunner
 from models.streaming.runtime import LiveRuntime
 from models.streaming.session import FinalSegment, SpeechEvent
@@ -24,6 +26,7 @@ from models.utterances import join_words, split_utterances
 from server.auth import authenticate, check_entitlement
 from server.errors import ApiError
 from server.live_params import LiveRequest, parse_live
+from server.schemas import utterance_json, word_json
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -67,7 +70,9 @@ def _final_fields(segment: FinalSegment, request: LiveRequest) -> tuple[list[Any
 class LiveConnection:
     """Wire side of one session: frames in, JSON messages out, nothing left behind on exit."""
 
-    def __init__(self, ws: WebSocket, request: LiveRequest, runtime: LiveRuntime, session_id: str) -> None:
+    def __init__(
+        self, ws: WebSocket, request: LiveRequest, runtime: LiveRuntime, session_id: str, stages: Stages
+    ) -> None:
         self.ws = ws
         self.request = request
         self.runtime = runtime
@@ -75,6 +80,13 @@ class LiveConnection:
         self.finals: list[str] = []
         self._send_lock = asyncio.Lock()
         self._terminated = False
+        self.enrich = LiveEnrichment(
+            stages,
+            diarize="diarize" in request.features,
+            redact_pii="redact_pii" in request.features,
+            redact_pci="redact_pci" in request.features,
+        )
+        self._language = request.language.pinned
         plan = runtime.plan(request.model, request.language.pinned)
         self.codec = make_decoder(request.encoding, request.sample_rate)
         self.runner = SessionRunner(
@@ -86,9 +98,16 @@ class LiveConnection:
             self._format_final,
         )
 
-    def _format_final(self, segment: FinalSegment) -> FinalSegment:
+    async def _format_final(self, segment: FinalSegment) -> FinalSegment:
+        """Text options (ITN, formatting) → speaker labels → redaction (§8.1 order), off the event loop."""
         words, text = _final_fields(segment, self.request)
-        return replace(segment, words=words, display_text=text)
+        segment = replace(segment, words=words, display_text=text)
+        if segment.language:
+            self._language = segment.language
+        if not self.enrich.active:
+            return segment
+        segment, entities = await asyncio.to_thread(self.enrich.final, segment)
+        return replace(segment, redacted_entities=entities)
 
     def _message(self, event: PartialEvent | FinalEvent) -> dict[str, Any]:
         if isinstance(event, PartialEvent):
@@ -113,16 +132,16 @@ class LiveConnection:
             message["language"] = language
             message["languages"] = [language] if language else []
             if self.request.word_timestamps:
-                message["words"] = [
-                    {"word": w.word, "start": w.start, "end": w.end, "confidence": w.confidence}
-                    for w in event.segment.words
-                ]
+                message["words"] = [word_json(w) for w in event.segment.words]
             if self.request.sentence_timestamps:
                 pause = self.request.model.config.utterance_pause_seconds
                 message["utterances"] = [
-                    {"text": u.text, "start": u.start, "end": u.end}
-                    for u in split_utterances(event.segment.words, pause, language)
+                    utterance_json(u) for u in split_utterances(event.segment.words, pause, language)
                 ]
+            if self.enrich.redacting:
+                message["redacted_entities"] = event.segment.redacted_entities
+        elif self.enrich.redacting:
+            message["redacted_entities"] = event.entities
         if self.request.full_transcript:
             message["full_transcript"] = " ".join(self.finals)
         return message
@@ -134,6 +153,10 @@ class LiveConnection:
             payload: dict[str, Any] = {"type": event.kind, "session_id": self.session_id,
                                        "timestamp": round(event.timestamp, 3)}
         else:
+            if isinstance(event, PartialEvent) and self.enrich.redacting:
+                # No unredacted text on the wire at all when redaction is on, partials included.
+                text, entities = await asyncio.to_thread(self.enrich.partial, event.text, self._language)
+                event = PartialEvent(text, entities)
             payload = self._message(event)
         await self._send(payload, terminal=isinstance(event, FinalEvent) and event.is_last)
 
@@ -194,6 +217,7 @@ class LiveConnection:
                     except CodecError as exc:
                         log.debug("session %s: dropped undecodable frame: %s", self.session_id, exc)
                         continue
+                    self.enrich.feed(samples)
                     await self.runner.feed(samples)
                 elif message.get("text") is not None:
                     closing = await self._on_text(message["text"])
@@ -228,7 +252,7 @@ async def _serve(ws: WebSocket, legacy: bool) -> None:
         await _deny(ws, error)
         return
     try:
-        connection = LiveConnection(ws, request, runtime, session_id)
+        connection = LiveConnection(ws, request, runtime, session_id, ws.app.state.stages)
         await ws.accept()
         await connection.serve()
     except WebSocketDisconnect:

@@ -1,0 +1,96 @@
+"""Stages on the live path: speaker labels that stay consistent for a whole session, and redaction of
+every partial and final with one token book per session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from models.redaction import TokenBook
+from models.speakers import OnlineSpeakerTracker
+from models.stages import Stages
+from models.streaming.jobs import FinalSegment
+from models.transcript import Transcript
+
+SAMPLE_RATE = 16000
+
+
+class AudioRing:
+    """The last `seconds` of session audio (16 kHz), addressable by session time, in bounded memory."""
+
+    def __init__(self, seconds: float) -> None:
+        self._capacity = int(seconds * SAMPLE_RATE)
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._start = 0  # session sample index of _buffer[0]
+
+    def append(self, samples: np.ndarray) -> None:
+        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
+        excess = self._buffer.size - self._capacity
+        if excess > 0:
+            self._buffer = self._buffer[excess:]
+            self._start += excess
+
+    def slice(self, start: float, end: float) -> tuple[float, np.ndarray]:
+        """Audio between two session times that is still held, with the time of its first sample."""
+        lo = max(int(start * SAMPLE_RATE) - self._start, 0)
+        hi = max(min(int(end * SAMPLE_RATE) - self._start, self._buffer.size), lo)
+        return (self._start + lo) / SAMPLE_RATE, self._buffer[lo:hi]
+
+
+@dataclass
+class LiveEnrichment:
+    """Per-session state for the optional stages; calls are blocking (run them off the event loop)."""
+
+    stages: Stages
+    diarize: bool = False
+    redact_pii: bool = False
+    redact_pci: bool = False
+    ring_seconds: float = 90.0
+    book: TokenBook = field(default_factory=TokenBook)
+    tracker: OnlineSpeakerTracker | None = None
+    ring: AudioRing | None = None
+
+    def __post_init__(self) -> None:
+        if self.diarize and self.stages.speakers is not None:
+            speakers = self.stages.speakers
+            self.tracker = OnlineSpeakerTracker(speakers.embedder, speakers.config)
+            self.ring = AudioRing(self.ring_seconds)
+
+    @property
+    def redacting(self) -> bool:
+        return (self.redact_pii or self.redact_pci) and self.stages.redactor is not None
+
+    @property
+    def active(self) -> bool:
+        return self.redacting or self.tracker is not None
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Keep the session's 16 kHz audio that a later final may need for its voice print."""
+        if self.ring is not None:
+            self.ring.append(samples)
+
+    def final(self, segment: FinalSegment) -> tuple[FinalSegment, list[str]]:
+        """Speaker labels first (on the spoken words), then redaction of text and words."""
+        words = segment.words
+        if self.tracker is not None and self.ring is not None and words:
+            offset, audio = self.ring.slice(segment.start, segment.end)
+            if audio.size:
+                self.tracker.assign(audio, offset, words)
+        if not self.redacting:
+            return replace(segment, words=words), []
+        assert self.stages.redactor is not None
+        transcript = Transcript(text=segment.text, words=list(words), language=segment.language)
+        self.stages.redactor.redact_transcript(
+            transcript, pii=self.redact_pii, pci=self.redact_pci, language=segment.language, book=self.book
+        )
+        return replace(segment, words=transcript.words, display_text=transcript.text), transcript.redacted_entities
+
+    def partial(self, text: str, language: str | None) -> tuple[str, list[str]]:
+        """Partials are redacted too, on a fork of the book so they never use up a final's index."""
+        if not self.redacting or not text:
+            return text, []
+        assert self.stages.redactor is not None
+        return self.stages.redactor.redact_text(
+            text, pii=self.redact_pii, pci=self.redact_pci, language=language, book=self.book.fork()
+        )
