@@ -62,7 +62,7 @@ class SessionRunner:
         self.scheduler = scheduler
         self.emit = emit
         self.final_hook = final_hook
-        self._commands: asyncio.Queue[str] = asyncio.Queue()
+        self._commands: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._partials: set[asyncio.Task[None]] = set()
         self._control: asyncio.Task[None] | None = None
@@ -81,11 +81,12 @@ class SessionRunner:
         self._wake.set()
 
     def finalize(self) -> None:
-        self._commands.put_nowait("finalize")
+        # Remember how much audio had arrived: the final covers exactly that.
+        self._commands.put_nowait(("finalize", self.session.total))
         self._wake.set()
 
     def close_stream(self) -> None:
-        self._commands.put_nowait("close")
+        self._commands.put_nowait(("close", self.session.total))
         self._wake.set()
 
     async def stop(self) -> None:
@@ -113,9 +114,9 @@ class SessionRunner:
             greedy=greedy,
         )
 
-    async def _final(self, reason: str, from_finalize: bool) -> None:
+    async def _final(self, reason: str, from_finalize: bool, upto: int | None = None) -> None:
         spent = await self._settle_prefinal()
-        job = self.session.final_job(reason)
+        job = self.session.final_job(reason, upto)
         result = spent[1] if spent is not None and spent[0].key == job.key else None
         if result is not None:
             self.prefinal_hits += 1
@@ -197,9 +198,9 @@ class SessionRunner:
                 await self._wake.wait()
                 self._wake.clear()
                 while not self._commands.empty():
-                    command = self._commands.get_nowait()
+                    command, upto = self._commands.get_nowait()
                     if command == "finalize":
-                        await self._final("finalize", from_finalize=True)
+                        await self._final("finalize", from_finalize=True, upto=upto)
                     else:
                         if self.session.auto_final_reason() or self.session.has_pending_speech:
                             await self._final("close_stream", from_finalize=False)

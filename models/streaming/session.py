@@ -247,7 +247,7 @@ class LiveSession:
         self.last_partial_text = text
         return text
 
-    def final_job(self, reason: str) -> DecodeJob:
+    def final_job(self, reason: str, upto: int | None = None) -> DecodeJob:
         """Close the current segment now and describe the decode its final needs.
 
         With `final_redecode` the job decodes everything after the last sealed pause in one pass;
@@ -262,6 +262,10 @@ class LiveSession:
             cut = end = max(self._commit_sample, start)
         else:
             cut, end = self.total, self._speech_end()
+        if upto is not None:
+            # A `finalize` covers the audio received before it, not audio that arrived while it
+            # waited in line (clients sending faster than real time put both in flight at once).
+            cut, end = min(cut, upto), min(end, upto)
         min_samples = self.config.min_decode_speech_seconds * SAMPLE_RATE
         heard = self._has_speech and self._last_speech > start and end - start >= min_samples
         redecode = self.config.final_redecode and end - start <= self.config.final_redecode_max_seconds * SAMPLE_RATE
@@ -281,7 +285,11 @@ class LiveSession:
         self._last_partial_total = self.total
         self.partial_in_flight = False
         self.last_partial_text = ""
-        self._has_speech = self._in_speech_event and self._last_speech > cut - SAMPLE_RATE // 10
+        if cut < self.total:
+            # Audio after the cut (sent before this final was decided) keeps its speech for the next final.
+            self._has_speech = self._last_speech > cut
+        else:
+            self._has_speech = self._in_speech_event and self._last_speech > cut - SAMPLE_RATE // 10
         return job
 
     def apply_final(self, job: DecodeJob, result: DecodeResult | None) -> FinalSegment:
