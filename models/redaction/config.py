@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from models.configfill import fill_dataclass
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,4 @@ class RedactionConfig:
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> RedactionConfig:
         """Build from a YAML mapping; unknown keys are an error naming the key."""
-        raw = dict(raw or {})
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            raise ValueError(f"unknown stages.redaction keys: {', '.join(unknown)}")
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            default = getattr(cls, key)
-            values[key] = tuple(value) if isinstance(default, tuple) else value
-        return cls(**values)
+        return fill_dataclass(cls(), raw, "stages.redaction")

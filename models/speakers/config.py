@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-T = TypeVar("T")
+from models.configfill import fill_dataclass
 
 
 @dataclass
@@ -133,19 +133,5 @@ class SpeakerStagesConfig:
         config = cls()
         for name in ("embedding", "diarization", "gender", "emotion"):
             if stages.get(name) is not None:
-                setattr(config, name, _fill(getattr(config, name), stages[name], f"stages.{name}"))
+                setattr(config, name, fill_dataclass(getattr(config, name), stages[name], f"stages.{name}"))
         return config
-
-
-def _fill(base: T, values: dict[str, Any], where: str) -> T:
-    """Copy of dataclass `base` with `values` applied; unknown keys are an error naming the YAML path."""
-    if not isinstance(values, dict):
-        raise ValueError(f"{where} must be a mapping")
-    known = {f.name: f for f in fields(base)}  # type: ignore[arg-type]
-    kwargs: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in known:
-            raise ValueError(f"unknown key {where}.{key}; known: {', '.join(sorted(known))}")
-        current = getattr(base, key)
-        kwargs[key] = _fill(current, value, f"{where}.{key}") if is_dataclass(current) else value
-    return type(base)(**{**{f: getattr(base, f) for f in known}, **kwargs})

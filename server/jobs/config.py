@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from models.configfill import fill_dataclass
 
 MB = 1024 * 1024
 
@@ -83,28 +85,4 @@ class JobsConfig:
     @classmethod
     def from_mapping(cls, data: dict[str, Any] | None) -> JobsConfig:
         """Build from a YAML `jobs:` mapping; unknown keys are an error so typos are caught."""
-        return _fill(cls, data or {}, "jobs")
-
-
-def _fill(kind: type, data: dict[str, Any], where: str) -> Any:
-    if not isinstance(data, dict):
-        raise ValueError(f"{where}: expected a mapping, got {type(data).__name__}")
-    known = {f.name: f for f in fields(kind)}
-    unknown = set(data) - set(known)
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
-    defaults = kind()
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        current = getattr(defaults, name)
-        if is_dataclass(current):
-            values[name] = _fill(type(current), value, f"{where}.{name}")
-        elif isinstance(current, Path):
-            values[name] = Path(value)
-        elif isinstance(current, list):
-            values[name] = [str(v) for v in value]
-        elif isinstance(current, bool):
-            values[name] = bool(value)
-        else:
-            values[name] = type(current)(value)
-    return kind(**values)
+        return fill_dataclass(cls(), data or {}, "jobs")
