@@ -69,3 +69,21 @@ def test_concurrent_first_starts_assemble_weights_once(tmp_path: Path) -> None:
     assert (model_dir / ".verified").read_text().strip() == weights.sha256
     assert not list(model_dir.glob(".model.bin.*")), "temporary files left behind"
     assert {"config.json", "tokenizer.json", "vocabulary.txt"} <= {p.name for p in model_dir.iterdir()}
+
+
+def test_every_shipped_config_validates() -> None:
+    """configs/*.yaml parse into the typed configs of every section (gpu.yaml is checked without a GPU)."""
+    from models.redaction import RedactionConfig
+    from models.speakers.config import SpeakerStagesConfig
+    from models.streaming.config import live_model_config, live_server_config
+    from server.jobs import JobsConfig
+
+    for path in sorted((REPO / "configs").glob("*.yaml")):
+        config = load_config(path)
+        assert set(config.models) == {"pulse", "pulse-pro"}, path
+        SpeakerStagesConfig.from_stages(config.stages)
+        RedactionConfig.from_mapping(config.stages.get("redaction"))
+        JobsConfig.from_mapping(config.jobs)
+        live_server_config(config.live)
+        for model in config.models.values():
+            live_model_config(model.live)
