@@ -130,3 +130,27 @@ def test_finalize_between_fast_sent_clips_loses_no_audio(server: ServerProcess) 
     assert len(finals) == 2
     for reference, text in zip([r["text"] for r in rows], finals, strict=True):
         assert wer(reference, text) < 0.25, (reference, text)
+
+
+def test_live_session_is_in_the_request_log(server: ServerProcess) -> None:
+    import httpx
+
+    async def go() -> list[dict]:
+        async with connect(server, url(server, model="pulse", language="en", redact_pii="true")) as ws:
+            await send_audio(ws, pcm16(load_pcm(JFK)))
+            await ws.send('{"type": "close_stream"}')
+            return await collect_until(ws, lambda m: m.get("is_last"), timeout=120)
+
+    session_id = asyncio.run(go())[0]["session_id"]
+    entries: list[dict] = []
+    for _ in range(50):  # the row is written as the session tears down, just after the close
+        logs = httpx.get(f"{server.base_url}/waves/v1/analytics/asr/logs", params={"page_size": 100},
+                         headers=server.auth).json()
+        entries = [e for e in logs["data"] if e["request_id"] == session_id]
+        if entries:
+            break
+        asyncio.run(asyncio.sleep(0.1))
+    assert entries, "live session missing from the request log"
+    entry = entries[0]
+    assert entry["request_type"] == "ws" and entry["model"] == "pulse" and entry["redact_pii"] is True
+    assert entry["duration"] > 10 and entry["transcription"] == ""

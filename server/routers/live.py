@@ -25,6 +25,7 @@ from models.text import apply_text_options
 from models.utterances import join_words, split_utterances
 from server.auth import authenticate, check_entitlement
 from server.errors import ApiError
+from server.jobs import LogEntry, owner_of
 from server.live_params import LiveRequest, parse_live
 from server.schemas import utterance_json, word_json
 
@@ -251,6 +252,7 @@ async def _serve(ws: WebSocket, legacy: bool) -> None:
     except ApiError as error:
         await _deny(ws, error)
         return
+    connection: LiveConnection | None = None
     try:
         connection = LiveConnection(ws, request, runtime, session_id, ws.app.state.stages)
         await ws.accept()
@@ -259,6 +261,35 @@ async def _serve(ws: WebSocket, legacy: bool) -> None:
         pass
     finally:
         runtime.release(session_id)
+        if connection is not None:
+            await _log_session(state, connection, session_id, key.key if key else "")
+
+
+async def _log_session(state: Any, connection: LiveConnection, session_id: str, api_key: str) -> None:
+    """One request-log row per live session (metadata; text only if enabled and never when redacting)."""
+    jobs = getattr(state, "jobs", None)
+    if jobs is None:
+        return
+    request = connection.request
+    keep_text = jobs.config.store.log_transcripts and not connection.enrich.redacting
+    entry = LogEntry(
+        request_id=session_id,
+        request_type="ws",
+        model=request.model.name,
+        language=request.language.requested,
+        duration=round(connection.runner.session.total / 16000, 3),
+        transcription=" ".join(connection.finals) if keep_text else "",
+        word_timestamps=request.word_timestamps,
+        diarize="diarize" in request.features,
+        redact_pii="redact_pii" in request.features,
+        redact_pci="redact_pci" in request.features,
+        keywords=",".join(k.text for k in request.keywords),
+        owner=owner_of(api_key),
+    )
+    try:
+        await jobs.log_request(entry)
+    except Exception:  # the log must never break a session's teardown
+        log.exception("request log write failed for live session %s", session_id)
 
 
 @router.websocket("/waves/v1/stt/live")
