@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import os
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +13,7 @@ import numpy as np
 
 from models.speakers.clustering import cluster, resolve_bounds
 from models.speakers.config import DiarizationConfig
+from models.speakers.embedder import SAMPLE_RATE
 from models.speakers.resegment import FramePosteriors, SpeakerSegment, frame_posteriors, refine, segments_from_frames
 from models.speakers.track import EmbeddingTrack
 
@@ -71,10 +75,15 @@ class PyannoteDiarizer:
     """pyannote.audio speaker-diarization pipeline from a local path or a hub id (+ token) fetched at deploy time.
 
     Imported lazily so the package stays optional: it is meant for CUDA deployments (`[pyannote]` extra).
+    Written against pyannote.audio 4.0 (`token=`, `DiarizeOutput`); 3.x (`use_auth_token=`, bare annotation)
+    is still accepted. Checked end to end by the opt-in `scripts/test-pyannote` (random local weights).
     """
 
     def __init__(self, config: DiarizationConfig) -> None:
         self.config = config
+        # pyannote.audio 4 sends usage telemetry to its vendor by default; a self-hosted server must not
+        # phone home. An operator who wants it can still export PYANNOTE_METRICS_ENABLED=true.
+        os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
         try:
             import torch
             from pyannote.audio import Pipeline
@@ -83,8 +92,13 @@ class PyannoteDiarizer:
                 "diarization backend 'pyannote' needs the optional `pyannote.audio` package with a matching "
                 f"torch/torchaudio build (install the [pyannote] extra in the CUDA image): {exc}"
             ) from exc
+        self._torch = torch
         source = config.pyannote_pipeline
-        kwargs: dict[str, Any] = {"token": config.pyannote_token} if config.pyannote_token else {}
+        kwargs: dict[str, Any] = {}
+        if config.pyannote_token:
+            # The keyword was renamed in pyannote.audio 4 (`use_auth_token` → `token`).
+            accepted = inspect.signature(Pipeline.from_pretrained).parameters
+            kwargs["token" if "token" in accepted else "use_auth_token"] = config.pyannote_token
         pipeline = Pipeline.from_pretrained(source, **kwargs)
         if pipeline is None:
             raise RuntimeError(f"pyannote pipeline {source!r} could not be loaded (missing weights or token?)")
@@ -92,10 +106,29 @@ class PyannoteDiarizer:
 
     def diarize(self, wav_path: Path, track: EmbeddingTrack, bounds: SpeakerBounds) -> DiarizationResult:
         kwargs = {"num_speakers": bounds.num, "min_speakers": bounds.low, "max_speakers": bounds.high}
-        output = self._pipeline(str(wav_path), **{k: v for k, v in kwargs.items() if v is not None})
+        # In memory rather than by path: pyannote.audio 4 decodes paths with torchcodec, which needs the
+        # system FFmpeg libraries; the spooled WAV is plain 16-bit PCM that `wave` reads without them.
+        samples = read_wav(wav_path)
+        audio = {"waveform": self._torch.from_numpy(samples)[None, :], "sample_rate": SAMPLE_RATE}
+        output = self._pipeline(audio, **{k: v for k, v in kwargs.items() if v is not None})
         annotation = getattr(output, "speaker_diarization", output)  # pyannote 4 wraps the annotation
-        turns = [(turn.start, turn.end, str(label)) for turn, _, label in annotation.itertracks(yield_label=True)]
+        # The last sliding chunk is zero-padded, so turns can run past the end of the audio: clip them.
+        duration = samples.size / SAMPLE_RATE
+        turns = [
+            (max(0.0, turn.start), min(duration, turn.end), str(label))
+            for turn, _, label in annotation.itertracks(yield_label=True)
+            if min(duration, turn.end) > max(0.0, turn.start)
+        ]
         return result_from_turns(turns, track, self.config)
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """Mono 16-bit PCM WAV (as the speaker job spools it) → float32 samples in [-1, 1]."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2 or wav.getnchannels() != 1 or wav.getframerate() != SAMPLE_RATE:
+            raise ValueError(f"{path}: expected mono 16-bit PCM at {SAMPLE_RATE} Hz")
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    return pcm.astype(np.float32) / 32768.0
 
 
 def result_from_turns(
