@@ -7,13 +7,14 @@ precision; leaked card digits (digits of labelled card/CVV/account values left i
 latency per 1,000 words. Figures are given for the whole corpus and for the dev and held-out
 splits. `--write` records the section in docs/benchmarks.md.
 
-Audio mode (`--audio URL`): speaks a subset of sentences with espeak-ng into WAV files (in a
-cache directory, never committed), POSTs each to URL/waves/v1/stt/ with redaction on and counts
-card/CVV/phone digits that survive in any text field of the JSON (transcription, words[].word,
-utterances[].text).
+Audio mode (`--audio URL`): speaks every sentence with a card/CVV/account/phone value with
+espeak-ng (two voices x two speeds; WAVs cached outside the repo), POSTs each to URL/waves/v1/stt/
+for each model with redaction on and counts digits of those values that survive in any text field
+of the JSON (transcription, words[].word, utterances[].text), per model, voice, speed and split
+(`tune`: dev sentences, looked at while writing rules; `heldout`: the held-out sentences).
 
     python scripts/eval_redaction.py [--write]
-    python scripts/eval_redaction.py --audio http://127.0.0.1:8000 [--key KEY] [--clips 15] [--write]
+    python scripts/eval_redaction.py --audio http://127.0.0.1:8000 [--key KEY] [--clips 30] [--write]
 """
 
 from __future__ import annotations
@@ -61,12 +62,22 @@ FIRST_RUNS = (
 )
 AUDIO_TYPES = {"ACCOUNTNUMBER", "CREDITCARDCVV", "PHONENUMBER"}
 AUDIO_NOTE = (
-    "Clips: espeak-ng `en-us` at 165 wpm, digits read one by one as a caller does (`speakable()`), 16 kHz mono "
-    "WAV; model `pulse` (embedded Whisper base, int8, CPU). A number left in any text field counts as leaked "
-    "when it shares 2 consecutive digits with a spoken card/CVV/phone value. These clips shaped the engine: the "
-    "first run (espeak reading \"4571\" as \"four thousand five hundred seventy one\") leaked 48 digits in 3 "
-    "of 15 clips, and the ASR output they exposed (\"CVM\" for CVV, \"for\" for four inside digits, "
-    "\"Cardend\", digits split by misheard words) led to general rules in `NumberRecognizer`."
+    "Clips: every English corpus sentence with a card, CVV, account or phone value (121; `asr-form` rows, "
+    "which are written ASR output, excluded), spoken by espeak-ng with voices `en-us` and `en` (British) at 165 "
+    "and 135 wpm, digits read one by one as a caller does (`speakable()`), 16 kHz mono WAV cached outside the "
+    "repo; models `pulse` (Whisper base) and `pulse-pro` (Whisper tiny.en), int8 on CPU. A number left in any "
+    "text field counts as leaked when it shares 2 consecutive digits with a spoken card/CVV/account/phone value "
+    "(the rule of tests/test_http_redaction.py; it also counts, e.g., a building number that happens to share "
+    "two digits with the phone number in the same sentence). Whisper's temperature fallback samples, so the same "
+    "clip can transcribe differently from run to run.\n\n"
+    "**Tuning vs held-out.** The ASR-form rules (spelled and misheard cues, sound-alike digits, dashed chains, "
+    "the PCI fallback for uncued long or read-out numbers) were written while reading raw (unredacted) server "
+    "output of the 90 `dev` sentences: 396 transcripts (pulse: en-us 165, en 165, 36 at en-us 135; pulse-pro: "
+    "en-us 165, en 165), replayed through `Redactor` after each change until 2 leaky transcripts were left (a "
+    "\"Free 9.0\" four words after a misheard \"three digit code\", and a building number \"one four-day\" "
+    "sharing \"14\" with the phone number). `tune` rows below are 30 of those dev sentences (plus the e2e "
+    "test's 6 clips when picked); `heldout` rows are the 30 heldout-a/b sentences (a243, used by the e2e test, "
+    "excluded), which were never transcribed before this run and were scored once, with the engine frozen."
 )
 AUDIO_PARAMS = {"language": "en", "redact_pii": "true", "redact_pci": "true", "word_timestamps": "true"}
 TOKEN = re.compile(r"\[[A-Z]+_\d+\]")

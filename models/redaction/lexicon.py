@@ -221,7 +221,7 @@ NOT_NAME_WORDS = frozenset({
     "alexa", "siri", "google", "apple", "amazon", "microsoft", "paypal", "venmo", "zelle", "chase", "citi",
     "wells", "fargo", "barclays", "hsbc", "uber", "lyft", "netflix", "mister", "miss", "sir", "madam", "ma'am",
     "dear", "everyone", "everybody", "someone", "somebody", "anyone", "nobody", "guys", "folks", "team",
-    "ai", "dot", "com", "underscore", "dash", "hyphen", "gmail", "yahoo", "hotmail", "outlook", "pm", "o'clock",
+    "ai", "cv", "cvv", "cvc", "ssn", "pin", "dob", "dot", "com", "underscore", "dash", "hyphen", "gmail", "yahoo", "hotmail", "outlook", "pm", "o'clock",
 })
 PERSON_CUES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     # (cue tokens, strength, which name part the following words are)

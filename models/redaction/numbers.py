@@ -174,11 +174,12 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
     if w in HOMOPHONES and homophone_streak(toks, i) >= MIN_SOUND_ALIKE_RUN:
         return Chunk(HOMOPHONES[w], i, i, spoken=True, weak=True)  # "time time time 44444"
     if w in REPEAT_WORDS and i + 1 < n:
-        nxt = toks[i + 1]
+        j = i + 2 if toks[i + 1].text == "-" and i + 2 < n else i + 1  # ASR writes "double-eight"
+        nxt = toks[j]
         if nxt.lower in DIGIT_WORDS:
-            return Chunk(str(DIGIT_WORDS[nxt.lower]) * REPEAT_WORDS[w], i, i + 1, spoken=True)
+            return Chunk(str(DIGIT_WORDS[nxt.lower]) * REPEAT_WORDS[w], i, j, spoken=True)
         if nxt.is_digits and len(nxt.text) == 1:
-            return Chunk(ascii_digits(nxt.text) * REPEAT_WORDS[w], i, i + 1, spoken=True)
+            return Chunk(ascii_digits(nxt.text) * REPEAT_WORDS[w], i, j, spoken=True)
         return None
     base: tuple[int, int] | None = None
     if w in DIGIT_WORDS:

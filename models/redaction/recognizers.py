@@ -229,7 +229,10 @@ class NumberRecognizer(TranscriptRecognizer):
         nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
         prv = toks[run.first - 1].lower if run.first > 0 else ""
         # Nobody reads an amount out digit by digit: "$5,5,5,5,5" is a misheard card number.
-        quantity = (nxt in UNIT_WORDS or prv in _CURRENCY) and not dictated(run, cfg.dictated_min_chunks)
+        # …nor has an amount 13 digits, and "550104x22" is an extension, not a dimension.
+        extension = nxt == "x" and run.last + 2 < len(toks) and toks[run.last + 2].is_digits
+        quantity = ((nxt in UNIT_WORDS and not extension) or (prv in _CURRENCY and n < cfg.card_min_digits)) and not (
+            dictated(run, cfg.dictated_min_chunks))
         if quantity and kind not in STRONG_CUES:
             return None
         dated = (nxt in MONTHS and nxt not in AMBIGUOUS_MONTHS) or (prv in MONTHS and prv not in AMBIGUOUS_MONTHS)
@@ -264,9 +267,9 @@ class NumberRecognizer(TranscriptRecognizer):
         if kind == "ACCOUNT" and cfg.account_min_digits <= n <= cfg.account_max_digits and not year_like:
             return "ACCOUNTNUMBER", 0.9, start, end
         if kind == "CARD":
-            if n >= 8 or (n >= 4 and near and not year_like):
+            if n >= 8 or (n >= 2 and near and not year_like):  # "The card number is 41": ASR dropped the rest
                 return "ACCOUNTNUMBER", 0.85, start, end
-        if run.plus and 6 <= n <= cfg.phone_max_digits and kind != "NEGATIVE":
+        if run.plus and 6 <= n <= cfg.phone_max_digits:  # a "+" outweighs a misheard cue ("model" for mobile)
             return "PHONENUMBER", 0.9, start, end
         if _SSN_SHAPE.match(raw) and kind not in ("PHONE", "ACCOUNT", "NEGATIVE"):
             return "SSN", 0.85, start, end
@@ -280,12 +283,15 @@ class NumberRecognizer(TranscriptRecognizer):
             return "PHONENUMBER", 0.9, start, end
         if n in cfg.phone_digits_uncued and (kind is None or kind == "PHONE"):
             if n == 11 and digits[0] not in "10" and not _PHONE_SHAPE.match(raw):
-                return ("PHONENUMBER", 0.6, start, end) if generic_number else None
+                if generic_number:
+                    return "PHONENUMBER", 0.6, start, end
+                fallback = uncued_number(text, toks, run, cfg)  # not a phone; maybe a card missing digits
+                return (fallback, FALLBACK_SCORE, start, end) if fallback else None
             return "PHONENUMBER", 0.8 if (generic_number or _PHONE_SHAPE.match(raw)) else 0.7, start, end
         if generic_number and kind is None and cfg.phone_min_digits_cued <= n <= cfg.phone_max_digits:
             return "PHONENUMBER", 0.7, start, end
-        if kind is None and any(c.kind == "NUMBER" and c.distance == 0 for c in before) and 2 <= n <= 6:
-            return "ACCOUNTNUMBER", FALLBACK_SCORE, start, end  # "Number 35": what is left of a read-out number
+        if kind is None and any(c.kind == "NUMBER" and c.distance <= 1 for c in before) and 2 <= n <= 6:
+            return "ACCOUNTNUMBER", FALLBACK_SCORE, start, end  # "Number 35", "number is 41": what ASR left of one
         fallback = uncued_number(text, toks, run, cfg)
         if fallback is not None:
             return fallback, FALLBACK_SCORE, start, end
