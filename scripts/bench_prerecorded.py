@@ -56,7 +56,12 @@ def direct_once(engine: WhisperEngine, row: dict) -> tuple[str, float]:
     started = time.perf_counter()
     audio = decode_audio(str(DATA / row["audio"]))
     segments, _ = engine.model.transcribe(
-        audio, language="en", beam_size=decode.beam_size, vad_filter=decode.vad_filter, vad_parameters=vad
+        audio,
+        language="en",
+        beam_size=decode.beam_size,
+        temperature=decode.temperature,
+        vad_filter=decode.vad_filter,
+        vad_parameters=vad,
     )
     text = " ".join(s.text.strip() for s in segments)
     return text, time.perf_counter() - started

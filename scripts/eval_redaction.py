@@ -308,7 +308,8 @@ def synthesize(text: str, path: Path, voice: str = "en-us", speed: int = 165) ->
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), speakable(text)], check=True,
                    capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True, capture_output=True)
+    # -D: no dither, so a sentence always becomes the same audio (reproducible audits and tests).
+    subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True, capture_output=True)
     raw.unlink(missing_ok=True)
 
 

@@ -466,3 +466,20 @@ def test_corpus_meets_targets(redactor):
     assert overall.overall_precision() >= eval_redaction.PRECISION_TARGET
     for entity, target in eval_redaction.TARGETS.items():
         assert overall.recall(entity) >= target, entity
+
+
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        ("My man can count his height at 776, 554.", "776"),  # read-out groups split by a pause comma
+        ("My manga count is I-I-8776, I-I-4.", "8776"),  # letters glued on by dashes before a code
+    ],
+)
+def test_pci_catches_pause_grouped_and_letter_glued_codes(redactor, text: str, leaked: str) -> None:
+    out, tokens = redactor.redact_text(text, pii=True, pci=True, language="en", book=TokenBook())
+    assert leaked not in out and tokens == ["[ACCOUNTNUMBER_1]"]
+
+
+def test_thousands_commas_stay_amounts(redactor) -> None:
+    for text in ("We counted 1,250,000 votes.", "The score was 3, 2."):
+        assert redactor.redact_text(text, pii=True, pci=True, language="en", book=TokenBook())[0] == text

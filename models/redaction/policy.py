@@ -33,6 +33,10 @@ _LINK_WORDS = frozenset({"is", "was", "it's", "its", "number", "code", ":"})
 _PHONE7 = re.compile(r"^\d{3}[\s.-]\d{4}$")
 
 
+_GLUED_LETTERS = re.compile(r"(?:\b[A-Za-z]{1,2}-)+$")
+_THOUSANDS_COMMA = re.compile(r",\S")
+
+
 def dictated(run: NumberRun, min_chunks: int) -> bool:
     """Read out one digit at a time ("1, 2, 3, 2, 1, 0", "seven three five", "2-3-2-3"): an identifier,
     never an amount (nobody says a quantity digit by digit)."""
@@ -48,7 +52,12 @@ def counting(digits: str) -> bool:
 def dashed(text: str, run: NumberRun) -> bool:
     """Digit groups joined by dashes or dots with no space ("6-04", "61-100", "212.5.5.018"): how Whisper
     writes a code read out in pieces."""
-    if len(run.chunks) < 2 or any(c.spoken for c in run.chunks):
+    if any(c.spoken for c in run.chunks):
+        return False
+    # Letters glued on by dashes before the digits ("I-I-8776"): a code read out, mangled by ASR.
+    if len(run.digits) >= 3 and _GLUED_LETTERS.search(text[: run.start]):
+        return True
+    if len(run.chunks) < 2:
         return False
     raw = text[run.start : run.end]
     if not re.fullmatch(r"\d+(?:[-.][A-Za-z]{0,2}\d+)+", raw.strip("()+")):
@@ -57,8 +66,12 @@ def dashed(text: str, run: NumberRun) -> bool:
 
 
 def grouped(text: str, run: NumberRun) -> bool:
-    """Written digit groups separated only by spaces ("776 554"): Whisper writes an amount as one figure."""
-    return len(run.chunks) >= 2 and not run.spoken and not run.joiners and not text[run.start : run.end].count(":")
+    """Written digit groups separated by spaces or pauses ("776 554", "776, 554"): Whisper writes an
+    amount as one figure."""
+    raw = text[run.start : run.end]
+    # A comma followed by a space separates read-out groups ("776, 554"); "1,250,000" is an amount.
+    joined_by_pauses = all(j == "," for j in run.joiners) and not _THOUSANDS_COMMA.search(raw)
+    return len(run.chunks) >= 2 and not run.spoken and joined_by_pauses and ":" not in raw
 
 
 def uncued_number(text: str, toks: Sequence[Tok], run: NumberRun, config: RedactionConfig) -> str | None:
