@@ -9,8 +9,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from server.jobs.config import JobsConfig
 from server.jobs.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 
 
@@ -162,3 +164,14 @@ async def async_wait_until(predicate: Callable[[], bool], timeout_s: float = 20.
             return True
         await asyncio.sleep(step_s)
     return predicate()
+
+
+def fast_jobs_config(data_dir: Path, secret: str) -> JobsConfig:
+    """Jobs settings for tests: loopback allowed, short retry delays and polling."""
+    config = JobsConfig()
+    config.store.data_dir = data_dir
+    config.webhook.secret = secret
+    config.webhook.base_delay_s = 0.01
+    config.fetch.allow = ["127.0.0.1/32"]
+    config.worker.poll_interval_s = 0.05
+    return config

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from server.jobs.config import JobsConfig
 from server.jobs.records import JobRecord, JobStatus, NewJob
 from server.jobs.store import SqliteJobStore
 from server.jobs.worker import JobsService
-from tests.jobs_loopback import WebhookReceiver, wait_until
+from tests.jobs_loopback import WebhookReceiver, async_wait_until, fast_jobs_config, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "store-secret"
@@ -146,10 +145,10 @@ def test_computed_but_undelivered_result_is_delivered_without_recompute(tmp_path
         store.close()  # the old process stops here, before delivering
 
         async def main() -> None:
-            service = JobsService(_config(tmp_path), must_not_run)
+            service = JobsService(fast_jobs_config(tmp_path, SECRET), must_not_run)
             await service.start()
             try:
-                assert await _until_async(lambda: receiver.delivered()[rid] == 1)
+                assert await async_wait_until(lambda: receiver.delivered()[rid] == 1)
             finally:
                 await service.stop()
                 service.close()
@@ -168,7 +167,7 @@ def test_graceful_stop_puts_running_job_back(tmp_path: Path) -> None:
         return {}
 
     async def main() -> str:
-        config = _config(tmp_path)
+        config = fast_jobs_config(tmp_path, SECRET)
         config.worker.stop_grace_s = 0.1
         service = JobsService(config, endless)
         await service.start()
@@ -270,13 +269,13 @@ def test_sigkill_mid_job_then_restart_delivers_each_job_exactly_once(tmp_path: P
             return {"status": "success", "transcription": job.audio_path.read_text(), "request_id": job.request_id}
 
         async def restart() -> None:
-            service = JobsService(_config(tmp_path), process)
+            service = JobsService(fast_jobs_config(tmp_path, SECRET), process)
             await service.start()
             try:
-                assert await _until_async(lambda: len(receiver.delivered()) == n_jobs)
-                assert await _until_async(lambda: service.store.counts() == {"delivered": n_jobs})
+                assert await async_wait_until(lambda: len(receiver.delivered()) == n_jobs)
+                assert await async_wait_until(lambda: service.store.counts() == {"delivered": n_jobs})
                 # Every delivered job's audio goes, including those whose clean-up the kill interrupted.
-                assert await _until_async(lambda: not any(service.store.audio_dir.iterdir()))
+                assert await async_wait_until(lambda: not any(service.store.audio_dir.iterdir()))
             finally:
                 await service.stop()
                 service.close()
@@ -290,22 +289,3 @@ def test_sigkill_mid_job_then_restart_delivers_each_job_exactly_once(tmp_path: P
         store = SqliteJobStore(tmp_path)
         crashed = store.get(ids[block_at - 1])
         assert crashed is not None and crashed.attempts == 2
-
-
-def _config(tmp_path: Path) -> JobsConfig:
-    config = JobsConfig()
-    config.store.data_dir = tmp_path
-    config.webhook.secret = SECRET
-    config.webhook.base_delay_s = 0.01
-    config.fetch.allow = ["127.0.0.1/32"]
-    config.worker.poll_interval_s = 0.05
-    return config
-
-
-async def _until_async(predicate: Any, timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return bool(predicate())

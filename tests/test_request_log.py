@@ -13,35 +13,16 @@ import pytest
 from fastapi import FastAPI
 
 from server.errors import install_error_handlers
-from server.jobs.config import JobsConfig
 from server.jobs.records import JobRecord, LogEntry, owner_of
 from server.jobs.requestlog import LogQueryError
 from server.jobs.store import SqliteJobStore
 from server.jobs.worker import JobsService
 from server.routers import analytics, jobs
 from server.settings import ApiKey
+from tests.jobs_loopback import async_wait_until, fast_jobs_config
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "store-secret"
-
-
-def _config(tmp_path: Path) -> JobsConfig:
-    config = JobsConfig()
-    config.store.data_dir = tmp_path
-    config.webhook.secret = SECRET
-    config.webhook.base_delay_s = 0.01
-    config.fetch.allow = ["127.0.0.1/32"]
-    config.worker.poll_interval_s = 0.05
-    return config
-
-
-async def _until_async(predicate: Any, timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return bool(predicate())
 
 
 # -- request log ------------------------------------------------------------------------------
@@ -116,7 +97,7 @@ def test_job_and_analytics_routes(tmp_path: Path) -> None:
         return {"status": "success", "transcription": "t", "request_id": job.request_id}
 
     async def main() -> None:
-        service = JobsService(_config(tmp_path), process)
+        service = JobsService(fast_jobs_config(tmp_path, SECRET), process)
         app = FastAPI()
         install_error_handlers(app)
         app.state.api_keys = [ApiKey("sk_a", frozenset()), ApiKey("sk_b", frozenset())]
@@ -136,7 +117,7 @@ def test_job_and_analytics_routes(tmp_path: Path) -> None:
                 first = (await client.get(url, headers=auth_a)).json()
                 assert first["status"] in ("queued", "running") and "result" not in first
                 gate.set()
-                assert await _until_async(lambda: service.store.counts() == {"done": 1})
+                assert await async_wait_until(lambda: service.store.counts() == {"done": 1})
                 done = (await client.get(url, headers=auth_a)).json()
                 assert done["status"] == "done" and done["result"]["transcription"] == "t"
                 missing = await client.get("/waves/v1/stt/jobs/nope", headers=auth_a)
