@@ -31,3 +31,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="session")
 def default_config() -> Path:
     return REPO / "configs" / "default.yaml"
+
+
+@pytest.fixture(scope="session")
+def redactor():  # noqa: ANN201 — imported lazily so suites without redaction tests never load Presidio
+    """The redaction engine (Presidio + spaCy), loaded once for every redaction test module."""
+    from models.redaction import Redactor
+
+    return Redactor()
