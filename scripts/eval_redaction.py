@@ -22,15 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from models.redaction import Redactor  # noqa: E402
 from models.redaction.lexicon import DIGIT_WORDS, REPEAT_WORDS, TEEN_WORDS, TENS_WORDS  # noqa: E402
-from models.redaction.numbers import number_runs, tokenize  # noqa: E402
+from models.redaction.numbers import tokenize  # noqa: E402
+from scripts.benchlib import write_section  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
 BENCH = ROOT / "docs" / "benchmarks.md"
@@ -60,33 +57,6 @@ FIRST_RUNS = (
     "(31 sentences) was written and scored once: precision 0.974 (one sentence-initial verb taken for a "
     "name), recall 1.000, 0 leaked."
 )
-AUDIO_TYPES = {"ACCOUNTNUMBER", "CREDITCARDCVV", "PHONENUMBER"}
-AUDIO_NOTE = (
-    "Clips: every English corpus sentence with a card, CVV, account or phone value (121; `asr-form` rows, "
-    "which are written ASR output, excluded), spoken by espeak-ng with voices `en-us` and `en` (British) at 165 "
-    "and 135 wpm, digits read one by one as a caller does (`speakable()`), 16 kHz mono WAV cached outside the "
-    "repo; models `pulse` (Whisper base) and `pulse-pro` (Whisper tiny.en), int8 on CPU. A number left in any "
-    "text field counts as leaked when it shares 2 consecutive digits with a spoken card/CVV/account/phone value "
-    "(the rule of tests/test_http_redaction.py; it also counts, e.g., a building number that happens to share "
-    "two digits with the phone number in the same sentence). Whisper's temperature fallback samples, so the same "
-    "clip can transcribe differently from run to run.\n\n"
-    "**Tuning vs held-out.** The ASR-form rules (spelled and misheard cues, sound-alike digits, dashed chains, "
-    "the PCI fallback for uncued long or read-out numbers) were written while reading raw (unredacted) server "
-    "output of the 90 `dev` sentences: 396 transcripts (pulse: en-us 165, en 165, 36 at en-us 135; pulse-pro: "
-    "en-us 165, en 165), replayed through `Redactor` after each change until 2 leaky transcripts were left (a "
-    "\"Free 9.0\" four words after a misheard \"three digit code\", and a building number \"one four-day\" "
-    "sharing \"14\" with the phone number). `tune` rows below are 30 of those dev sentences (plus the e2e "
-    "test's 6 clips when picked); `heldout` rows are the 30 heldout-a/b sentences (a243, used by the e2e test, "
-    "excluded), which were never transcribed before this run and were scored once, with the engine frozen."
-)
-AUDIO_PARAMS = {"language": "en", "redact_pii": "true", "redact_pci": "true", "word_timestamps": "true"}
-TOKEN = re.compile(r"\[[A-Z]+_\d+\]")
-TEST_CLIPS = 6  # tests/test_http_redaction.py CLIP_COUNT: those clips count as tuning clips
-# A number left in a response counts as leaked when it shares this many consecutive digits with a
-# spoken card/CVV/phone value (a lone digit such as "the last 4 digits" would match by chance).
-LEAK_MIN_DIGITS = 2
-
-
 def load_corpus(path: Path = CORPUS) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
@@ -234,168 +204,6 @@ def report(tallies: dict[str, Tally], latency: dict) -> tuple[str, bool]:
     return "\n".join(lines) + "\n\n" + "\n".join(summary) + "\n", ok
 
 
-def write_section(body: str, key: str = "redaction", title: str = "PII/PCI redaction") -> None:
-    """Replace (or append) this script's section of docs/benchmarks.md, between BEGIN/END markers."""
-    begin, end = f"<!-- BEGIN {key} -->", f"<!-- END {key} -->"
-    section = f"{begin}\n## {title}\n\n{body}{end}\n"
-    BENCH.parent.mkdir(parents=True, exist_ok=True)
-    old = BENCH.read_text() if BENCH.exists() else "# Benchmarks\n"
-    if begin in old and end in old:
-        new = old[: old.index(begin)] + section + old[old.index(end) + len(end) + 1 :]
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    BENCH.write_text(new)
-
-
-# --- audio ---------------------------------------------------------------------------------
-
-
-def pick_clips(rows: list[dict], count: int) -> list[dict]:
-    """Sentences with card/CVV/phone values and no other numbers, spread over the tags."""
-    chosen = []
-    for row in rows:
-        types = {e["type"] for e in row["entities"]}
-        if row.get("language", "en") != "en" or not types & AUDIO_TYPES or "asr-form" in row["tags"]:
-            continue
-        if types - AUDIO_TYPES - {"FIRSTNAME", "LASTNAME"}:
-            continue
-        chosen.append(row)
-    step = max(1, len(chosen) // count)
-    return chosen[::step][:count]
-
-
-def gold_digits(row: dict) -> list[str]:
-    out = []
-    for e in row["entities"]:
-        if e["type"] in AUDIO_TYPES:
-            runs = number_runs(e["text"])
-            digits = "".join(r.digits for r in runs)
-            if digits:
-                out.append(digits)
-    return out
-
-
-def leaked_in_field(text: str, golds: list[str]) -> int:
-    """Digits of `text` (written or spoken) in runs that share LEAK_MIN_DIGITS consecutive digits with a gold value."""
-    leaked = 0
-    for run in number_runs(text):
-        d = run.digits
-        if len(d) < LEAK_MIN_DIGITS:
-            continue
-        w = LEAK_MIN_DIGITS
-        if any(d[i : i + w] in g for g in golds for i in range(len(d) - w + 1)):
-            leaked += len(d)
-    return leaked
-
-
-_NUMBER = re.compile(r"\+?\(?\d[\d\s().-]*\d|\d")
-
-
-def speakable(text: str) -> str:
-    """Digits as a caller reads them: "4111 1111" -> "4 1 1 1 1 1 1 1" (espeak-ng would otherwise say
-    "four thousand one hundred eleven", which no caller does); "+44" -> "plus 4 4"."""
-
-    def spell(m: re.Match) -> str:
-        spoken = " ".join(re.findall(r"\d", m.group(0)))
-        return ("plus " if m.group(0).startswith("+") else "") + spoken
-
-    return _NUMBER.sub(spell, text)
-
-
-def synthesize(text: str, path: Path, voice: str = "en-us", speed: int = 165) -> None:
-    """espeak-ng speech of `text` as a 16 kHz mono WAV (165 wpm: a little slower than espeak's default
-    175, as a caller reading out a number)."""
-    raw = path.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), speakable(text)], check=True,
-                   capture_output=True)
-    # -D: no dither, so a sentence always becomes the same audio (reproducible audits and tests).
-    subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True, capture_output=True)
-    raw.unlink(missing_ok=True)
-
-
-def audio_rows(rows: list[dict]) -> list[dict]:
-    """Every English sentence with a card, CVV, account or phone value: the widened audio set."""
-    return [r for r in rows if r.get("language", "en") == "en" and {e["type"] for e in r["entities"]} & AUDIO_TYPES
-            and "asr-form" not in r["tags"]]  # written ASR output, not what a caller says
-
-
-def audio_split(row: dict, test_ids: set[str]) -> str:
-    """`tune` (dev sentences and the e2e test's clips: looked at while writing rules) or `heldout`."""
-    return "tune" if row["split"] == "dev" or row["id"] in test_ids else "heldout"
-
-
-def score_response(body: dict, row: dict) -> tuple[int, int]:
-    """(leaked digits over transcription, words and utterances; tokens in the transcription)."""
-    fields = [body.get("transcription") or ""]
-    fields += [w.get("word", "") for w in body.get("words") or []]
-    fields += [u.get("text", "") for u in body.get("utterances") or []]
-    golds = gold_digits(row)
-    return sum(leaked_in_field(f, golds) for f in fields), len(TOKEN.findall(fields[0]))
-
-
-def run_audio(args: argparse.Namespace) -> tuple[str, bool]:
-    import httpx
-
-    for tool in ("espeak-ng", "sox"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} not found: apt-get update && apt-get install -y espeak-ng sox")
-    args.cache.mkdir(parents=True, exist_ok=True)
-    rows = load_corpus()
-    test_ids = {r["id"] for r in pick_clips(rows, TEST_CLIPS)}
-    chosen = [r for r in audio_rows(rows) if args.split == "all" or audio_split(r, test_ids) == args.split]
-    if args.clips:  # at most this many tuning sentences, spread over the corpus; the held-out set stays whole
-        tune = [r for r in chosen if audio_split(r, test_ids) == "tune"]
-        chosen = tune[:: max(1, len(tune) // args.clips)][: args.clips] + [r for r in chosen if r not in tune]
-    headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
-    variants = [(v, int(sp)) for v in args.voices.split(",") for sp in args.speeds.split(",")]
-    lines = ["| model | voice | wpm | split | clips | clips with a leak | leaked digits | tokens |",
-             "|---|---|---|---|---|---|---|---|"]
-    models = args.models.split(",")
-    for voice, speed in variants:  # synthesize first: espeak-ng must not compete with the timed requests
-        for row in chosen:
-            wav = args.cache / f"{row['id']}-{voice}-{speed}.wav"
-            if not wav.exists():
-                synthesize(row["text"], wav, voice, speed)
-    # Models alternate job by job, so the two requests in flight go to the two models' workers.
-    jobs = [(m, v, sp, row) for v, sp in variants for row in chosen for m in models]
-
-    def post(job: tuple[str, str, int, dict]) -> tuple[int, int]:
-        model, voice, speed, row = job
-        wav = args.cache / f"{row['id']}-{voice}-{speed}.wav"
-        resp = client.post(f"{args.audio.rstrip('/')}/waves/v1/stt/", params={**AUDIO_PARAMS, "model": model},
-                           content=wav.read_bytes(), headers=headers)
-        resp.raise_for_status()
-        leaked, tokens = score_response(resp.json(), row)
-        if leaked:
-            print(f"LEAK {model} {voice} {speed} {row['id']}: {resp.json().get('transcription')!r}", flush=True)
-        return leaked, tokens
-
-    # Requests for the two models run side by side (each model has its own worker in the server).
-    with httpx.Client(timeout=600) as client, ThreadPoolExecutor(max_workers=args.workers) as pool:
-        results = list(pool.map(post, jobs))
-    tally: dict[tuple[str, str, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    leaky_ids = []
-    for (model, voice, speed, row), (leaked, tokens) in zip(jobs, results, strict=True):
-        t = tally[(model, voice, speed, audio_split(row, test_ids))]
-        t[0] += 1
-        t[1] += leaked > 0
-        t[2] += leaked
-        t[3] += tokens
-        if leaked:
-            leaky_ids.append(f"{model}/{voice}/{speed}/{row['id']}")
-    for (model, voice, speed, split), (n, bad, leaked, tokens) in sorted(tally.items(), key=lambda kv: kv[0]):
-        lines.append(f"| {model} | {voice} | {speed} | {split} | {n} | {bad} | {leaked} | {tokens} |")
-    total = sum(t[2] for t in tally.values())
-    clips = len(jobs)
-    body = AUDIO_NOTE + "\n\n" + "\n".join(lines) + (
-        f"\n\n- {clips} requests ({len(chosen)} sentences x {len(variants)} voice/speed variants x "
-        f"{len(models)} models) to `POST /waves/v1/stt/?redact_pii=true&redact_pci=true"
-        f"&word_timestamps=true`: {total} card/CVV/account/phone digits left across transcription, words and "
-        f"utterances" + (f" (clips: {', '.join(leaky_ids)})" if leaky_ids else "") + "\n"
-    )
-    return body, total == 0
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="record the section in docs/benchmarks.md")
@@ -413,10 +221,12 @@ def main() -> int:
     args = ap.parse_args()
 
     if args.audio:
+        from scripts.redaction_audio import run_audio
+
         body, ok = run_audio(args)
         print(body)
         if args.write:
-            write_section(body, "redaction_audio", "PII/PCI redaction, end to end (espeak-ng audio)")
+            write_section("redaction_audio", "## PII/PCI redaction, end to end (espeak-ng audio)\n\n" + body)
         return 0 if ok else 1
 
     t0 = time.perf_counter()
@@ -440,7 +250,7 @@ def main() -> int:
         print("missed:", " ".join(tallies["all"].misses))
         print("false:", " ".join(tallies["all"].false))
     if args.write:
-        write_section(head + table)
+        write_section("redaction", "## PII/PCI redaction\n\n" + head + table)
     return 0 if ok else 1
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.eval_redaction import gold_digits, leaked_in_field, load_corpus, pick_clips, synthesize
+from scripts.eval_redaction import load_corpus
+from scripts.redaction_audio import gold_digits, leaked_in_field, pick_clips, synthesize
 from tests.helpers import JFK, ServerProcess
 
 TOKEN = re.compile(r"\[[A-Z]+_\d+\]")

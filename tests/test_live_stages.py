@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scripts.eval_redaction import gold_digits, leaked_in_field, load_corpus, pick_clips, synthesize
+from scripts.eval_redaction import load_corpus
+from scripts.redaction_audio import gold_digits, leaked_in_field, pick_clips, synthesize
 from tests.helpers import DATA, JFK, ServerProcess, load_pcm, manifest
 from tests.test_live_protocol import collect_until, connect, pcm16, send_audio, url
 
