@@ -1,16 +1,17 @@
-"""Typed view of a `configs/*.yaml` file: which engine and weights serve each public model name."""
+"""Typed inference sections of a `configs/*.yaml` file: models, limits, stages, live.
+
+`server/settings.py` adds the `jobs` section and loads the whole file once at start-up.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, ValidationError
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from models.redaction.config import RedactionConfig
+from models.speakers.config import SpeakerStagesConfig
+from models.streaming.config import LiveModelConfig, LiveServerConfig, _Strict
 
 
 class WeightsConfig(_Strict):
@@ -72,7 +73,7 @@ class ModelConfig(_Strict):
     chunk_search_seconds: float = 15.0
     # Sentence splitting for utterances[]: a pause this long also ends an utterance.
     utterance_pause_seconds: float = 0.8
-    live: dict[str, Any] = Field(default_factory=dict)
+    live: LiveModelConfig = Field(default_factory=LiveModelConfig)
 
 
 class LimitsConfig(_Strict):
@@ -80,24 +81,33 @@ class LimitsConfig(_Strict):
     spool_memory_bytes: int = 8 * 1024 * 1024
 
 
+class RedactionStageConfig(RedactionConfig):
+    """`stages.redaction`: the engine's thresholds plus whether the stage loads at all."""
+
+    # `false`: the redactor is not loaded and `redact_pii` / `redact_pci` get a 400.
+    enabled: bool = True
+
+
+class StagesConfig(SpeakerStagesConfig):
+    """YAML `stages`: one typed section per enrichment stage; an unknown stage name is an error."""
+
+    redaction: RedactionStageConfig = Field(default_factory=RedactionStageConfig)
+
+
 class PulseConfig(_Strict):
-    """The whole YAML file."""
+    """The inference part of the YAML file (the server's `jobs` section is added in server/settings.py)."""
 
     models: dict[str, ModelConfig]
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    stages: dict[str, Any] = Field(default_factory=dict)
-    live: dict[str, Any] = Field(default_factory=dict)
-    jobs: dict[str, Any] = Field(default_factory=dict)
+    stages: StagesConfig = Field(default_factory=StagesConfig)
+    live: LiveServerConfig = Field(default_factory=LiveServerConfig)
 
 
-def load_config(path: str | Path) -> PulseConfig:
-    """Read and validate a YAML config; raises ValueError with the file name on bad content."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ValueError(f"cannot read config {path}: {exc}") from exc
-    try:
-        return PulseConfig.model_validate(raw)
-    except Exception as exc:  # pydantic's ValidationError carries the field paths
-        raise ValueError(f"invalid config {path}: {exc}") from exc
+def describe_errors(error: ValidationError) -> str:
+    """One line per problem, each naming its YAML path: `stages.diarization.max_speakerz: extra field not permitted`."""
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = "extra field not permitted" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"{path}: {message}")
+    return "\n".join(lines)

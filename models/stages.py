@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-from models.redaction import RedactionConfig, Redactor
+from models.config import StagesConfig
+from models.redaction import Redactor
 from models.speakers import SpeakerAnalyzer
 
 log = logging.getLogger(__name__)
@@ -33,20 +33,14 @@ class Stages:
         return enabled
 
     @classmethod
-    def load(cls, stages: dict[str, Any]) -> Stages:
+    def load(cls, stages: StagesConfig) -> Stages:
         """Load every stage the YAML `stages` section enables (`<stage>.enabled: false` turns one off)."""
-
-        def enabled(*names: str) -> bool:
-            return any((stages.get(name) or {}).get("enabled", True) for name in names)
-
         speakers = None
-        if enabled("diarization", "gender", "emotion"):
-            config = {k: {kk: vv for kk, vv in (v or {}).items() if kk != "enabled"} for k, v in stages.items()}
-            speakers = SpeakerAnalyzer.from_stages(config)
+        if stages.any_enabled():
+            speakers = SpeakerAnalyzer(stages)
             log.info("speaker stages ready (diarization, gender, emotion)")
         redactor = None
-        if enabled("redaction"):
-            raw = {k: v for k, v in (stages.get("redaction") or {}).items() if k != "enabled"}
-            redactor = Redactor(RedactionConfig.from_mapping(raw))
+        if stages.redaction.enabled:
+            redactor = Redactor(stages.redaction)
             log.info("redaction ready")
         return cls(speakers=speakers, redactor=redactor)

@@ -53,11 +53,11 @@ async def echo(job: JobRecord) -> dict[str, Any]:
 
 
 def asr_process() -> ProcessFn:
-    from models.config import load_config
     from models.languages import plan_language
     from models.pipeline import TranscribeOptions, transcribe_file
     from models.registry import ModelRegistry
     from server.schemas import pulse_pro_response
+    from server.settings import load_config
 
     registry = ModelRegistry.load(load_config(REPO / "configs" / "default.yaml"), REPO / ".cache")
     model = registry.get("pulse-pro")

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.asr import WhisperEngine  # noqa: E402
 from models.audio import decode_audio  # noqa: E402
-from models.config import load_config  # noqa: E402
 from models.languages import plan_language  # noqa: E402
 from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
+from server.settings import load_config  # noqa: E402
 from tests.helpers import start_server  # noqa: E402
 from tests.text_utils import normalise  # noqa: E402
 

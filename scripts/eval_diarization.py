@@ -14,10 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import yaml  # noqa: E402
-
 from models.speakers import SpeakerAnalyzer, SpeakerStagesConfig  # noqa: E402
 from models.speakers.training import load_clip, read_manifest, shared_data, write_section  # noqa: E402
+from server.settings import load_config  # noqa: E402
 
 COLLAR = 0.25
 CHUNK_SECONDS = 300.0
@@ -44,8 +43,7 @@ def main() -> None:
     parser.add_argument("--oracle-count", action="store_true", help="pass the true speaker count as num_speakers")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
-    stages = yaml.safe_load(args.config.read_text()).get("stages") if args.config else None
-    analyzer = SpeakerAnalyzer(SpeakerStagesConfig.from_stages(stages))
+    analyzer = SpeakerAnalyzer(load_config(args.config).stages if args.config else SpeakerStagesConfig())
     metric = DiarizationErrorRate(collar=COLLAR)
     rows = read_manifest("diarization.jsonl")
     table = ["| clip | speakers (ref / found) | DER |", "|---|---|---|"]

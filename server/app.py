@@ -10,14 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from models.config import load_config
 from models.registry import ModelLoadError, ModelRegistry
 from models.stages import Stages
 from server.errors import install_error_handlers
-from server.jobs import JobsConfig, JobsService
+from server.jobs import JobsService
 from server.prerecorded import make_job_processor
 from server.routers import analytics, health, jobs, live, stt
-from server.settings import Settings
+from server.settings import Settings, fill_process_defaults, load_config
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +45,7 @@ class RequestIdMiddleware:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    config = load_config(settings.config)
-    jobs_config = JobsConfig.from_mapping(config.jobs)
-    jobs_config.store.data_dir = settings.data_dir
-    jobs_config.fetch.max_bytes = config.limits.max_upload_bytes
-    if settings.webhook_secret:
-        jobs_config.webhook.secret = settings.webhook_secret
+    config = fill_process_defaults(load_config(settings.config), settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("start-up failed: a configured stage could not load: %s", exc)
             raise
         app.state.enabled_features = app.state.stages.features
-        service = JobsService(jobs_config, make_job_processor(app.state))
+        service = JobsService(config.jobs, make_job_processor(app.state))
         app.state.jobs = service
         await service.start()
         try:

