@@ -23,7 +23,7 @@ from scripts.benchlib import DATA, REPO, machine, manifest, percentile, write_se
 from server.jobs.config import JobsConfig  # noqa: E402
 from server.jobs.records import JobRecord  # noqa: E402
 from server.jobs.worker import JobsService, ProcessFn  # noqa: E402
-from tests.jobs_loopback import WebhookReceiver  # noqa: E402
+from tests.support.loopback import WebhookReceiver  # noqa: E402
 
 SECTION = "jobs"
 SECRET = "bench-secret"

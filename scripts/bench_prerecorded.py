@@ -23,8 +23,10 @@ from models.audio import decode_audio  # noqa: E402
 from models.languages import plan_language  # noqa: E402
 from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
 from server.settings import load_config  # noqa: E402
-from tests.helpers import start_server  # noqa: E402
-from tests.text_utils import normalise  # noqa: E402
+from tests.helpers import (
+    normalise,  # noqa: E402
+    start_server,  # noqa: E402
+)
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -1,10 +1,13 @@
-"""Session fixtures: one real server on the embedded default config, shared by protocol tests."""
+"""Session fixtures: one real server on the embedded default config, shared by protocol tests.
+
+Tests that use `server` or `redactor`, load a model or start a server carry `@pytest.mark.slow`;
+`-m "not slow"` is the fast tier.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -26,11 +29,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = start_server(REPO / "configs" / "default.yaml", log)
     yield proc
     proc.stop()
-
-
-@pytest.fixture(scope="session")
-def default_config() -> Path:
-    return REPO / "configs" / "default.yaml"
 
 
 @pytest.fixture(scope="session")

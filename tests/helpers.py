@@ -1,9 +1,10 @@
-"""Shared test utilities: locate ../shared/data, start a real server process, make audio files."""
+"""The one place for test paths and shared data (`DATA`), the real server process, audio files and WER."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,7 +14,11 @@ from pathlib import Path
 
 import av
 import httpx
+import jiwer
 import numpy as np
+from whisper_normalizer.english import EnglishTextNormalizer
+
+from models.transcript import Word
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("PULSE_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -169,3 +174,36 @@ def write_wav(pcm: np.ndarray, path: Path, rate: int = 16000) -> Path:
         wav.setframerate(rate)
         wav.writeframes((np.clip(pcm, -1, 1) * 32767).astype(np.int16).tobytes())
     return path
+
+
+# -- WER (normalise both sides like Whisper's English normaliser) ------------------------------
+
+_normalise = EnglishTextNormalizer()
+
+
+def normalise(text: str) -> str:
+    return _normalise(text)
+
+
+def basic_wer(reference: str, hypothesis: str) -> float:
+    """Language-neutral WER: lower-case, punctuation removed."""
+    clean = re.compile(r"[^\w\s]")
+    ref = " ".join(clean.sub(" ", reference.lower()).split())
+    hyp = " ".join(clean.sub(" ", hypothesis.lower()).split())
+    return jiwer.wer(ref, hyp) if ref else float(bool(hyp))
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    ref, hyp = normalise(reference), normalise(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return jiwer.wer(ref, hyp)
+
+
+def timed_words(text: str, speaker: int | None = None) -> list[Word]:
+    """Words 0.5 s apart with distinct confidences, so span and max-confidence checks are meaningful."""
+    return [
+        Word(word=part, start=index * 0.5, end=index * 0.5 + 0.4, confidence=0.5 + 0.01 * index,
+             speaker=speaker, speaker_confidence=0.9 if speaker is not None else None)
+        for index, part in enumerate(text.split())
+    ]  # fmt: skip

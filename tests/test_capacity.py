@@ -13,6 +13,8 @@ import yaml
 
 from tests.helpers import JFK, REPO, ServerProcess, load_pcm, start_server, write_wav
 
+pytestmark = pytest.mark.slow  # real server and models
+
 LIMIT = 4 * 1024 * 1024
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import time
 from pathlib import Path
 
@@ -13,9 +12,9 @@ import pytest
 from server.jobs.config import FetchConfig
 from server.jobs.fetch import FetchError, fetch_audio, filename_for
 from server.jobs.ssrf import UrlGuard, UrlRefused, blocked_reason
-from tests.jobs_loopback import Hit, LoopbackServer, Reply
+from tests.helpers import DATA
+from tests.support.loopback import Hit, LoopbackServer, Reply
 
-DATA = Path(os.environ.get("PULSE_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 CLIP = DATA / "asr_en" / "jfk.flac"
 LOOPBACK = ["127.0.0.1/32"]
 

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import JFK, PULSE_ONLY_KEY, ServerProcess, write_wav
 
+pytestmark = pytest.mark.slow  # real server and models
+
 MISSING_MODEL = "Missing required query param: model. Supported values: pulse | pulse-pro."
 
 

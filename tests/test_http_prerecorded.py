@@ -8,8 +8,9 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.helpers import DATA, JFK, ServerProcess, encode_audio, load_pcm, manifest, write_wav
-from tests.text_utils import basic_wer, wer
+from tests.helpers import DATA, JFK, ServerProcess, basic_wer, encode_audio, load_pcm, manifest, wer, write_wav
+
+pytestmark = pytest.mark.slow  # real server and models
 
 JFK_TEXT = next(row["text"] for row in manifest("asr_en.jsonl") if row["audio"].endswith("jfk.flac"))
 

@@ -17,10 +17,13 @@ from tests.helpers import JFK, ServerProcess
 TOKEN = re.compile(r"\[[A-Z]+_\d+\]")
 CLIP_COUNT = 6
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("espeak-ng") and shutil.which("sox")),
-    reason="espeak-ng and sox are needed (scripts/test installs them with apt-get)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (shutil.which("espeak-ng") and shutil.which("sox")),
+        reason="espeak-ng and sox are needed (scripts/test installs them with apt-get)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

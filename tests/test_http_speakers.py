@@ -7,6 +7,8 @@ import pytest
 
 from tests.helpers import DATA, JFK, ServerProcess, manifest
 
+pytestmark = pytest.mark.slow  # real server and models
+
 EMOTIONS = {"happiness", "sadness", "disgust", "fear", "anger"}
 
 

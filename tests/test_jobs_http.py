@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.helpers import JFK, PULSE_ONLY_KEY, REPO, ServerProcess, load_pcm, start_server, write_wav
-from tests.jobs_loopback import LoopbackServer, WebhookReceiver, wait_until
-from tests.text_utils import wer
+from tests.helpers import JFK, PULSE_ONLY_KEY, REPO, ServerProcess, load_pcm, start_server, wer, write_wav
+from tests.support.loopback import LoopbackServer, WebhookReceiver, wait_until
+
+pytestmark = pytest.mark.slow  # real server and models
 
 SECRET = "e2e-webhook-secret"
 JFK_WORDS = (

@@ -19,9 +19,9 @@ import pytest
 from server.jobs.records import JobRecord, JobStatus, NewJob
 from server.jobs.store import SqliteJobStore
 from server.jobs.worker import JobsService
-from tests.jobs_loopback import WebhookReceiver, async_wait_until, fast_jobs_config, wait_until
+from tests.helpers import REPO
+from tests.support.loopback import WebhookReceiver, async_wait_until, fast_jobs_config, wait_until
 
-REPO = Path(__file__).resolve().parents[1]
 SECRET = "store-secret"
 
 

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 from smallestai import AsyncSmallestAI
 from smallestai.environment import SmallestAIEnvironment
 from smallestai.waves.helpers import stream_speech_to_text
 
 from tests.helpers import DATA, ServerProcess, encode_audio, load_pcm, manifest
-from tests.test_live_protocol import CLIP, collect_until, connect, pcm16, send_audio, url, wait_no_sessions
+from tests.support.live import CLIP, collect_until, connect, pcm16, send_audio, url, wait_no_sessions
+
+pytestmark = pytest.mark.slow  # real server and models
 
 
 def sdk_client(server: ServerProcess) -> AsyncSmallestAI:

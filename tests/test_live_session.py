@@ -77,6 +77,7 @@ def stream(decoder: LiveDecoder, session: LiveSession, pcm: np.ndarray) -> tuple
     return [f for f in finals if f.words], jobs
 
 
+@pytest.mark.slow
 def test_pauses_are_sealed_and_the_final_is_close_to_the_reference(decoder: LiveDecoder) -> None:
     """JFK pauses between phrases: words before each pause are sealed once, the final decodes only the rest."""
     pcm = load_pcm(JFK)
@@ -114,6 +115,7 @@ def test_endpointing_final_reuses_the_speculative_decode_of_its_pause() -> None:
     assert final.audio is not None and final.audio.size == prefinals[0].audio.size  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_word_count_final_cuts_at_a_sealed_pause(decoder: LiveDecoder) -> None:
     """`max_words` with sealed words: the cut lands on the pause, so no word is split or repeated."""
     pcm = load_pcm(JFK)

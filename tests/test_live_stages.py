@@ -13,7 +13,9 @@ import pytest
 from scripts.eval_redaction import load_corpus
 from scripts.redaction_audio import gold_digits, leaked_in_field, pick_clips, synthesize
 from tests.helpers import DATA, JFK, ServerProcess, load_pcm, manifest
-from tests.test_live_protocol import collect_until, connect, pcm16, send_audio, url
+from tests.support.live import collect_until, connect, pcm16, send_audio, url
+
+pytestmark = pytest.mark.slow  # real server and models
 
 TOKEN = re.compile(r"\[[A-Za-z]+_\d+\]")
 needs_espeak = pytest.mark.skipif(
@@ -114,7 +116,7 @@ async def _stream_parts(server: ServerProcess, parts: list[np.ndarray], gap: np.
 
 def test_finalize_between_fast_sent_clips_loses_no_audio(server: ServerProcess) -> None:
     """Audio sent after a `finalize` (faster than real time) belongs to the next final, not to nobody."""
-    from tests.text_utils import wer
+    from tests.helpers import wer
 
     rows = [r for r in manifest("asr_en.jsonl") if r["audio"].endswith(("LJ001-0002.flac", "jfk.flac"))]
     parts = [load_pcm(DATA / r["audio"]) for r in rows]

@@ -15,14 +15,10 @@ from models.redaction import PCI_ENTITIES, PII_ENTITIES, RedactionConfig, Redact
 from models.redaction.numbers import luhn_ok, number_runs
 from models.transcript import Transcript, Utterance, Word
 from models.utterances import split_utterances
+from tests.support.redaction import redact
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
-
-
-def redact(r: Redactor, text: str, pii: bool = True, pci: bool = True, language: str = "en",
-           book: TokenBook | None = None) -> str:
-    return r.redact_text(text, pii=pii, pci=pci, language=language, book=book or TokenBook())[0]
 
 
 def timed(text: str, speaker_every: int = 0) -> list[Word]:
@@ -67,12 +63,14 @@ def test_number_runs_skip_codes_and_interjections():
 # --- tokens and numbering -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_token_format_and_types(redactor):
     out = redact(redactor, "My name is John Smith, card 4111 1111 1111 1111, CVV 123, phone (415) 555-0134.")
     assert out == ("My name is [FIRSTNAME_1] [LASTNAME_1], card [ACCOUNTNUMBER_1], CVV [CREDITCARDCVV_1], "
                    "phone [PHONENUMBER_1].")
 
 
+@pytest.mark.slow
 def test_repeated_value_same_index_new_value_next(redactor):
     book = TokenBook()
     text, tokens = redactor.redact_text(
@@ -84,6 +82,7 @@ def test_repeated_value_same_index_new_value_next(redactor):
     assert tokens == ["[ACCOUNTNUMBER_1]", "[ACCOUNTNUMBER_2]"]
 
 
+@pytest.mark.slow
 def test_book_keeps_numbering_across_a_session(redactor):
     book = TokenBook()
     first = redact(redactor, "This is Maria Lopez.", book=book)
@@ -93,6 +92,7 @@ def test_book_keeps_numbering_across_a_session(redactor):
     assert book.used == ["[FIRSTNAME_1]", "[LASTNAME_1]", "[FIRSTNAME_2]"]
 
 
+@pytest.mark.slow
 def test_fork_does_not_consume_session_indices(redactor):
     book = TokenBook()
     redact(redactor, "This is Maria.", book=book)
@@ -101,6 +101,7 @@ def test_fork_does_not_consume_session_indices(redactor):
     assert book.used == ["[FIRSTNAME_1]"]
 
 
+@pytest.mark.slow
 def test_book_stores_no_plain_values(redactor):
     book = TokenBook()
     redact(redactor, "My card is 4111 1111 1111 1111 and I am Maria Lopez.", book=book)
@@ -108,6 +109,7 @@ def test_book_stores_no_plain_values(redactor):
     assert "4111" not in dump and "maria" not in dump.lower()
 
 
+@pytest.mark.slow
 def test_streaming_finals_carry_card_context(redactor):
     book = TokenBook()
     assert redact(redactor, "my card number is", book=book) == "my card number is"
@@ -138,6 +140,7 @@ def test_streaming_finals_carry_card_context(redactor):
         ("I was born on March 14, 1985 and we met at 3:30 pm", "I was born on [DATE_1] and we met at [TIME_1]"),
     ],
 )
+@pytest.mark.slow
 def test_spoken_forms(redactor, text, expected):
     assert redact(redactor, text) == expected
 
@@ -156,6 +159,7 @@ def test_spoken_forms(redactor, text, expected):
         "This is great, thank you so much.",
     ],
 )
+@pytest.mark.slow
 def test_near_misses_are_left_alone(redactor, text):
     assert redact(redactor, text) == text
 
@@ -163,6 +167,7 @@ def test_near_misses_are_left_alone(redactor, text):
 # --- flags and languages ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_pii_and_pci_are_disjoint(redactor):
     assert not PII_ENTITIES & PCI_ENTITIES
     text = "I'm John Smith, card 4111 1111 1111 1111, zip 94103, phone 415 555 0134."
@@ -173,12 +178,14 @@ def test_pii_and_pci_are_disjoint(redactor):
     assert redact(redactor, text, pii=False, pci=False) == text
 
 
+@pytest.mark.slow
 def test_other_languages_unchanged(redactor):
     text = "Je m'appelle John Smith, carte 4111 1111 1111 1111."
     for language in ("fr", "de", "multi-eu", None):
         assert redactor.redact_text(text, pii=True, pci=True, language=language, book=TokenBook()) == (text, [])
 
 
+@pytest.mark.slow
 def test_hindi_patterns(redactor):
     out = redact(redactor, "मेरा कार्ड नंबर ४१११ ११११ ११११ ११११ है, आधार 2345 6789 0124, पैन ABCPE1234F, "
                            "फोन +91 98765 43210, ईमेल ravi.kumar@gmail.com", language="hi")
@@ -187,6 +194,7 @@ def test_hindi_patterns(redactor):
     assert redact(redactor, "मेरे दो बच्चे हैं", language="hi") == "मेरे दो बच्चे हैं"
 
 
+@pytest.mark.slow
 def test_language_tags_are_normalised(redactor):
     assert redact(redactor, "card 4111 1111 1111 1111", language="en-US") == "card [ACCOUNTNUMBER_1]"
 
@@ -194,6 +202,7 @@ def test_language_tags_are_normalised(redactor):
 # --- transcripts: words and utterances ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_transcript_words_and_utterances(redactor):
     text = "Hi, my name is John Smith. My card is 4111 1111 1111 1111, CVV 123. Call John at 415 555 0134."
     words = timed(text)
@@ -220,6 +229,7 @@ def test_transcript_words_and_utterances(redactor):
                                    "[PHONENUMBER_1]"]
 
 
+@pytest.mark.slow
 def test_spoken_card_becomes_one_word(redactor):
     text = "my card number is four one one one one one one one one one one one one one one one thanks"
     words = timed(text)
@@ -230,6 +240,7 @@ def test_spoken_card_becomes_one_word(redactor):
     assert t.words[4].confidence == min(w.confidence for w in words[4:20])
 
 
+@pytest.mark.slow
 def test_words_that_do_not_spell_the_text(redactor):
     # Text from segments and words re-joined differently: words are redacted on their own text.
     t = Transcript(text="My name is John Smith.", words=timed("My name is John Smith ."), language="en")
@@ -238,6 +249,7 @@ def test_words_that_do_not_spell_the_text(redactor):
     assert [w.word for w in t.words] == ["My", "name", "is", "[firstname_1]", "[lastname_1]", "."]
 
 
+@pytest.mark.slow
 def test_transcript_without_words_redacts_text_and_utterances(redactor):
     t = Transcript(
         text="Call me at 212-555-0187. My email is a.b@example.com.",
@@ -251,6 +263,7 @@ def test_transcript_without_words_redacts_text_and_utterances(redactor):
     assert t.redacted_entities == ["[PHONENUMBER_1]", "[EMAIL_1]"]
 
 
+@pytest.mark.slow
 def test_transcript_untouched_when_flags_off_or_language_unsupported(redactor):
     for kwargs in ({"pii": False, "pci": False, "language": "en"}, {"pii": True, "pci": True, "language": "es"}):
         t = Transcript(text="I'm John Smith", words=timed("I'm John Smith"), language="en")
@@ -261,6 +274,7 @@ def test_transcript_untouched_when_flags_off_or_language_unsupported(redactor):
 # --- safety: threads, network, logs ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_concurrent_calls_match_sequential(redactor):
     texts = [row["text"] for row in load_corpus()[:40]]
     expected = [redact(redactor, x) for x in texts]
@@ -277,6 +291,7 @@ def test_concurrent_calls_match_sequential(redactor):
     assert all(results[k] == expected for k in range(6))
 
 
+@pytest.mark.slow
 def test_no_network_during_load_or_email_checks(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("redaction tried to open a network connection")
@@ -287,6 +302,7 @@ def test_no_network_during_load_or_email_checks(monkeypatch):
     assert redact(r, "Write to john.smith@gmail.com or a@b.co.uk") == "Write to [EMAIL_1] or [EMAIL_2]"
 
 
+@pytest.mark.slow
 def test_original_text_never_logged(redactor, caplog):
     caplog.set_level(logging.DEBUG)
     secret = "My name is Quentin Zabriskie, card 4111 1111 1111 1111"
@@ -318,6 +334,7 @@ def test_corpus_is_well_formed():
             assert row["text"][e["start"] : e["end"]] == e["text"], row["id"]
 
 
+@pytest.mark.slow
 def test_corpus_meets_targets(redactor):
     sys.path.insert(0, str(ROOT / "scripts"))
     import eval_redaction

@@ -7,7 +7,7 @@ import pytest
 from models.redaction import TokenBook
 from models.redaction.cues import canonical, cue_ending_at, edit_distance
 from models.redaction.numbers import number_runs, tokenize
-from tests.test_redaction import redact
+from tests.support.redaction import redact
 
 # --- how Whisper mangles spoken payment data (issue 5 follow-up) ---------------------------------
 
@@ -103,6 +103,7 @@ def test_fuzzy_word_match():
         ("a visa double-eight double-eight 8 1 8 8 1 0 0", "a visa [ACCOUNTNUMBER_1]"),
     ],
 )
+@pytest.mark.slow
 def test_asr_mangled_payment_data(redactor, text, expected):
     assert redact(redactor, text) == expected
 
@@ -132,10 +133,12 @@ def test_asr_mangled_payment_data(redactor, text, expected):
         "It was built between 1990-2000.",
     ],
 )
+@pytest.mark.slow
 def test_pci_fallback_leaves_quantities(redactor, text):
     assert redact(redactor, text) == text
 
 
+@pytest.mark.slow
 def test_pci_fallback_is_pci_only(redactor):
     text = "My man can count as high as 8776554."
     assert redact(redactor, text, pii=True, pci=False) == text
@@ -148,11 +151,13 @@ def test_pci_fallback_is_pci_only(redactor):
         ("My manga count is I-I-8776, I-I-4.", "8776"),  # letters glued on by dashes before a code
     ],
 )
+@pytest.mark.slow
 def test_pci_catches_pause_grouped_and_letter_glued_codes(redactor, text: str, leaked: str) -> None:
     out, tokens = redactor.redact_text(text, pii=True, pci=True, language="en", book=TokenBook())
     assert leaked not in out and tokens == ["[ACCOUNTNUMBER_1]"]
 
 
+@pytest.mark.slow
 def test_thousands_commas_stay_amounts(redactor) -> None:
     for text in ("We counted 1,250,000 votes.", "The score was 3, 2."):
         assert redactor.redact_text(text, pii=True, pci=True, language="en", book=TokenBook())[0] == text

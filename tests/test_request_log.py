@@ -19,9 +19,8 @@ from server.jobs.store import SqliteJobStore
 from server.jobs.worker import JobsService
 from server.routers import analytics, jobs
 from server.settings import ApiKey
-from tests.jobs_loopback import async_wait_until, fast_jobs_config
+from tests.support.loopback import async_wait_until, fast_jobs_config
 
-REPO = Path(__file__).resolve().parents[1]
 SECRET = "store-secret"
 
 

@@ -7,8 +7,9 @@ import smallestai
 from smallestai.environment import SmallestAIEnvironment
 from smallestai.waves.errors import BadRequestError, ForbiddenError, UnauthorizedError
 
-from tests.helpers import JFK, PULSE_ONLY_KEY, ServerProcess, manifest
-from tests.text_utils import wer
+from tests.helpers import JFK, PULSE_ONLY_KEY, ServerProcess, manifest, wer
+
+pytestmark = pytest.mark.slow  # real server and models
 
 JFK_TEXT = next(row["text"] for row in manifest("asr_en.jsonl") if row["audio"].endswith("jfk.flac"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +11,13 @@ import pytest
 from models.audio import decode_audio
 from models.speakers import (
     EMOTION_LABELS,
-    ClassifierConfig,
     OnlineSpeakerTracker,
     SpeakerAnalyzer,
     SpeakerStagesConfig,
 )
 from models.transcript import Transcript, Utterance, Word
+from tests.helpers import DATA
 
-DATA = Path(os.environ.get("PULSE_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 AMI_CLIP = "diarization/ami_dev01"
 
 
@@ -41,6 +39,7 @@ def words_from_rttm(rttm: Path, step: float = 0.4) -> list[Word]:
     return [Word(word=f"w{i}.", start=t, end=t + step * 0.9, confidence=1.0) for i, t in enumerate(starts)]
 
 
+@pytest.mark.slow
 def test_diarize_ami_clip_labels_words_and_utterances(analyzer: SpeakerAnalyzer) -> None:
     audio = clip(f"{AMI_CLIP}.flac")
     words = words_from_rttm(DATA / "diarization/rttm/ami_dev01.rttm")
@@ -69,6 +68,7 @@ def test_diarize_ami_clip_labels_words_and_utterances(analyzer: SpeakerAnalyzer)
 @pytest.mark.parametrize(
     ("name", "expected"), [("asr_en/jfk.flac", "male"), ("asr_en/ljspeech_LJ001-0001.flac", "female")]
 )
+@pytest.mark.slow
 def test_gender_on_known_speakers(analyzer: SpeakerAnalyzer, name: str, expected: str) -> None:
     job = analyzer.start(diarize=False, gender=True, emotion=False)
     job.add_chunk(clip(name), 0.0)
@@ -77,6 +77,7 @@ def test_gender_on_known_speakers(analyzer: SpeakerAnalyzer, name: str, expected
     assert transcript.gender == expected
 
 
+@pytest.mark.slow
 def test_emotion_scores_for_file_and_utterances(analyzer: SpeakerAnalyzer) -> None:
     audio = clip("emotion/ravdess_03-01-05-02-01-01-01.flac")
     duration = audio.size / 16000
@@ -94,6 +95,7 @@ def test_emotion_scores_for_file_and_utterances(analyzer: SpeakerAnalyzer) -> No
     assert transcript.gender is None
 
 
+@pytest.mark.slow
 def test_no_stage_requested_costs_nothing(analyzer: SpeakerAnalyzer) -> None:
     job = analyzer.start(diarize=False, gender=False, emotion=False)
     job.add_chunk(clip("asr_en/jfk.flac"), 0.0)
@@ -103,17 +105,20 @@ def test_no_stage_requested_costs_nothing(analyzer: SpeakerAnalyzer) -> None:
 
 
 @pytest.mark.parametrize("bad", [{"num_speakers": 0}, {"min_speakers": -1}, {"min_speakers": 3, "max_speakers": 2}])
+@pytest.mark.slow
 def test_bad_speaker_counts_raise_value_error(analyzer: SpeakerAnalyzer, bad: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         analyzer.start(diarize=True, gender=False, emotion=False, **bad)
 
 
+@pytest.mark.slow
 def test_num_speakers_is_honoured(analyzer: SpeakerAnalyzer) -> None:
     job = analyzer.start(diarize=True, gender=False, emotion=False, num_speakers=3)
     job.add_chunk(clip("diarization/picovoice_falcon_test.flac"), 0.0)
     assert len({s.speaker for s in job.diarization().segments}) == 3
 
 
+@pytest.mark.slow
 def test_online_tracker_keeps_labels_across_finals(analyzer: SpeakerAnalyzer) -> None:
     audio = clip("diarization/pyannote_sample.flac")
     tracker = OnlineSpeakerTracker(analyzer.embedder, analyzer.config)
@@ -131,6 +136,7 @@ def test_online_tracker_keeps_labels_across_finals(analyzer: SpeakerAnalyzer) ->
     assert tracker.num_speakers >= 2
 
 
+@pytest.mark.slow
 def test_pyannote_backend_fails_with_a_clear_message() -> None:
     config = SpeakerStagesConfig.from_stages({"diarization": {"backend": "pyannote"}})
     try:
@@ -147,6 +153,7 @@ def test_unknown_config_key_is_rejected() -> None:
         SpeakerStagesConfig.from_stages({"diarization": {"windw": 2}})
 
 
+@pytest.mark.slow
 def test_transformers_backend_plumbing(tmp_path: Path) -> None:
     """Plumbing only: a tiny RANDOMLY INITIALISED Wav2Vec2 classifier, built and saved here, checks loading
     from a local path and the label mapping; its scores mean nothing."""
@@ -182,8 +189,8 @@ def test_transformers_backend_plumbing(tmp_path: Path) -> None:
     assert emotions["disgust"] == 0.0 and emotions["fear"] == 0.0, "unmapped labels score nothing"
     assert 0.0 < sum(emotions.values()) <= 1.0 + 1e-3, "'neu' is dropped, the mapped three share the rest"
     with pytest.raises(ValueError, match="label_map"):
-        bad = ClassifierConfig(backend="transformers", model=str(tmp_path), label_map={"ang": "rage"})
-        SpeakerAnalyzer(SpeakerStagesConfig(emotion=bad))
+        bad = {"backend": "transformers", "model": str(tmp_path), "label_map": {"ang": "rage"}}
+        SpeakerAnalyzer(SpeakerStagesConfig.from_stages({"emotion": bad}))
 
 
 def test_manifest_clips_exist() -> None:

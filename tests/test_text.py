@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -17,18 +15,7 @@ from models.text import (
 )
 from models.text.numbers import NUMBER_WORDS
 from models.transcript import Word
-
-SHARED_DATA = Path(os.environ.get("PULSE_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-
-
-def timed(text: str, speaker: int | None = None) -> list[Word]:
-    """Words 0.5 s apart with distinct confidences, so span and max-confidence checks are meaningful."""
-    return [
-        Word(word=part, start=index * 0.5, end=index * 0.5 + 0.4, confidence=0.5 + 0.01 * index,
-             speaker=speaker, speaker_confidence=0.9 if speaker is not None else None)
-        for index, part in enumerate(text.split())
-    ]
-
+from tests.helpers import DATA, timed_words
 
 # --- ITN: each class -----------------------------------------------------------------------
 
@@ -196,7 +183,7 @@ def test_itn_is_idempotent_on_written_text() -> None:
 # --- ITN: the §8.2 word-span rule ------------------------------------------------------------
 
 def test_merged_words_span_sources_and_take_max_confidence() -> None:
-    words = timed("I paid twelve dollars and fifty cents today")
+    words = timed_words("I paid twelve dollars and fifty cents today")
     words[3].confidence = 0.99  # "dollars": the max must come from inside the span, not its ends
     out = itn_words(words)
     assert [w.word for w in out] == ["I", "paid", "$12.50", "today"]
@@ -207,7 +194,7 @@ def test_merged_words_span_sources_and_take_max_confidence() -> None:
 
 
 def test_speaker_fields_come_from_first_source_word() -> None:
-    words = timed("call five five five one two three four", speaker=1)
+    words = timed_words("call five five five one two three four", speaker=1)
     words[2].speaker, words[2].speaker_confidence = 2, 0.3
     out = itn_words(words)
     assert [w.word for w in out] == ["call", "555-1234"]
@@ -217,12 +204,12 @@ def test_speaker_fields_come_from_first_source_word() -> None:
 
 
 def test_split_outputs_keep_their_own_spans() -> None:
-    words = timed("at three thirty pm")
+    words = timed_words("at three thirty pm")
     out = itn_words(words)
     assert [w.word for w in out] == ["at", "3:30", "PM"]
     assert (out[1].start, out[1].end) == (words[1].start, words[2].end)
     assert (out[2].start, out[2].end) == (words[3].start, words[3].end)
-    date_words = timed("March third twenty twenty four")
+    date_words = timed_words("March third twenty twenty four")
     dates = itn_words(date_words)
     assert [w.word for w in dates] == ["March", "3,", "2024"]
     assert (dates[1].start, dates[1].end) == (date_words[1].start, date_words[1].end)
@@ -230,7 +217,7 @@ def test_split_outputs_keep_their_own_spans() -> None:
 
 
 def test_trailing_punctuation_is_reattached_once() -> None:
-    out = itn_words(timed("it was twenty three, I think. Nineteen eighty four!"))
+    out = itn_words(timed_words("it was twenty three, I think. Nineteen eighty four!"))
     assert [w.word for w in out] == ["it", "was", "23,", "I", "think.", "1984!"]
     assert itn_text("it is twenty three.") == "it is 23."
     assert itn_text('"forty-two line Bible"') == '"42 line Bible"'
@@ -243,14 +230,14 @@ def test_punctuation_inside_a_span_stops_the_match() -> None:
 
 
 def test_hyphenated_words_keep_their_tail() -> None:
-    words = timed("a twenty-five-year-old man")
+    words = timed_words("a twenty-five-year-old man")
     out = itn_words(words)
     assert [w.word for w in out] == ["a", "25-year-old", "man"]
     assert out[1].start == words[1].start and out[1].end == words[1].end
 
 
 def test_inputs_are_not_modified() -> None:
-    words = timed("twenty three apples")
+    words = timed_words("twenty three apples")
     before = [Word(**vars(w)) for w in words]
     itn_words(words)
     assert words == before
@@ -266,7 +253,7 @@ def test_empty_inputs() -> None:
 
 def _corpus_pairs() -> list[tuple[str, str, str]]:
     """(clip, spoken form, written form) for the asr_en rows that carry both forms."""
-    manifest = SHARED_DATA / "asr_en.jsonl"
+    manifest = DATA / "asr_en.jsonl"
     if not manifest.exists():
         return []
     pairs = []
@@ -286,7 +273,7 @@ def test_corpus_years_become_written_years() -> None:
     """LJSpeech says years as pairs ("fourteen fifty-five"); ITN of the spoken form must give the written year."""
     pairs = _corpus_pairs()
     if not pairs:
-        pytest.skip(f"no asr_en.jsonl under {SHARED_DATA}")
+        pytest.skip(f"no asr_en.jsonl under {DATA}")
     with_years = [(clip, spoken, written) for clip, spoken, written in pairs if YEAR_RE.search(written)]
     assert len(with_years) >= 2  # LJ001-0007 (1455) and LJ002-0020 (1813)
     for clip, spoken, written in with_years:
@@ -299,8 +286,8 @@ def test_corpus_years_become_written_years() -> None:
 def test_corpus_rows_without_covered_numbers_are_unchanged() -> None:
     pairs = _corpus_pairs()
     if not pairs:
-        pytest.skip(f"no asr_en.jsonl under {SHARED_DATA}")
-    rows = [json.loads(line) for line in (SHARED_DATA / "asr_en.jsonl").read_text().splitlines()]
+        pytest.skip(f"no asr_en.jsonl under {DATA}")
+    rows = [json.loads(line) for line in (DATA / "asr_en.jsonl").read_text().splitlines()]
     plain = [
         row["text"] for row in rows
         if not any(part.strip(".,;:!?\"'").lower() in NUMBER_WORDS for part in row["text"].replace("-", " ").split())

@@ -22,12 +22,12 @@ from models.text import (
 from models.text.formatting import strip_punctuation
 from models.text.keywords import MAX_KEYWORDS, KeywordPromptConfig, repeats_for
 from models.transcript import Transcript, Utterance
-from tests.test_text import timed
+from tests.helpers import timed_words
 
 # --- formatting switches -----------------------------------------------------------------------
 
 def test_punctuate_false_strips_only_sentence_marks() -> None:
-    words, text = apply_text_options(timed("Hello, world! Is it 3.5? Yes."), "Hello, world! Is it 3.5? Yes.",
+    words, text = apply_text_options(timed_words("Hello, world! Is it 3.5? Yes."), "Hello, world! Is it 3.5? Yes.",
                                      TextOptions(punctuate=False), "en")
     assert [w.word for w in words] == ["Hello", "world", "Is", "it", "3.5", "Yes"]
     assert text == "Hello world Is it 3.5 Yes"
@@ -35,19 +35,19 @@ def test_punctuate_false_strips_only_sentence_marks() -> None:
 
 
 def test_punctuation_only_words_are_dropped() -> None:
-    words, _ = apply_text_options(timed("yes ? no"), "yes ? no", TextOptions(punctuate=False), "en")
+    words, _ = apply_text_options(timed_words("yes ? no"), "yes ? no", TextOptions(punctuate=False), "en")
     assert [w.word for w in words] == ["yes", "no"]
 
 
 def test_capitalize_false_lowercases_everything() -> None:
-    words, text = apply_text_options(timed("Hello NASA"), "Hello NASA.", TextOptions(capitalize=False), "en")
+    words, text = apply_text_options(timed_words("Hello NASA"), "Hello NASA.", TextOptions(capitalize=False), "en")
     assert [w.word for w in words] == ["hello", "nasa"]
     assert text == "hello nasa."
 
 
 def test_format_false_is_the_master_switch() -> None:
     words, text = apply_text_options(
-        timed("It costs twenty dollars."), "It costs twenty dollars.",
+        timed_words("It costs twenty dollars."), "It costs twenty dollars.",
         TextOptions(format=False, itn=True, numerals="true"), "en",
     )
     assert [w.word for w in words] == ["it", "costs", "twenty", "dollars"]
@@ -56,17 +56,17 @@ def test_format_false_is_the_master_switch() -> None:
 
 def test_itn_switch_and_language_gate() -> None:
     source = "It costs twenty dollars."
-    words, text = apply_text_options(timed(source), source, TextOptions(itn=True), "en")
+    words, text = apply_text_options(timed_words(source), source, TextOptions(itn=True), "en")
     assert text == "It costs $20." and [w.word for w in words] == ["It", "costs", "$20."]
-    assert apply_text_options(timed(source), source, TextOptions(itn=True), "en-US")[1] == "It costs $20."
-    assert apply_text_options(timed(source), source, TextOptions(itn=True), "de")[1] == source
-    assert apply_text_options(timed(source), source, TextOptions(itn=True), None)[1] == source
-    assert apply_text_options(timed(source), source, TextOptions(), "en")[1] == source
+    assert apply_text_options(timed_words(source), source, TextOptions(itn=True), "en-US")[1] == "It costs $20."
+    assert apply_text_options(timed_words(source), source, TextOptions(itn=True), "de")[1] == source
+    assert apply_text_options(timed_words(source), source, TextOptions(itn=True), None)[1] == source
+    assert apply_text_options(timed_words(source), source, TextOptions(), "en")[1] == source
 
 
 def test_itn_with_formatting_off_still_lowercases_written_form() -> None:
     source = "Meet at three thirty pm."
-    _, text = apply_text_options(timed(source), source, TextOptions(itn=True, capitalize=False, punctuate=False), "en")
+    _, text = apply_text_options(timed_words(source), source, TextOptions(itn=True, capitalize=False, punctuate=False), "en")
     assert text == "meet at 3:30 pm"
 
 
@@ -95,7 +95,7 @@ def test_parse_numerals_values() -> None:
 def test_apply_to_transcript_covers_utterances() -> None:
     transcript = Transcript(
         text="Room twenty one. Bye!",
-        words=timed("Room twenty one. Bye!"),
+        words=timed_words("Room twenty one. Bye!"),
         utterances=[Utterance("Room twenty one.", 0.0, 1.4), Utterance("Bye!", 1.5, 1.9)],
         language="en",
     )
@@ -169,7 +169,7 @@ def test_keyword_prompt_respects_max_chars() -> None:
 
 def test_keyword_casing_on_words_and_text() -> None:
     keywords = parse_keywords("NVIDIA:2,Jensen Huang,iPhone")
-    words = timed("nvidia, said jensen huang. Buy an IPHONE")
+    words = timed_words("nvidia, said jensen huang. Buy an IPHONE")
     out = apply_keyword_casing(words, keywords)
     assert [w.word for w in out] == ["NVIDIA,", "said", "Jensen", "Huang.", "Buy", "an", "iPhone"]
     assert (out[2].start, out[3].end) == (words[2].start, words[3].end)
@@ -181,7 +181,7 @@ def test_keyword_casing_on_words_and_text() -> None:
 def test_keyword_casing_through_text_options() -> None:
     keywords = tuple(parse_keywords("NVIDIA:2,Jensen Huang"))
     source = "nvidia hired jensen huang."
-    words, text = apply_text_options(timed(source), source, TextOptions(keywords=keywords), "de")
+    words, text = apply_text_options(timed_words(source), source, TextOptions(keywords=keywords), "de")
     assert text == "NVIDIA hired Jensen Huang."
     assert [w.word for w in words] == ["NVIDIA", "hired", "Jensen", "Huang."]
     # capitalize=false lower-cases all output, keywords included (§4.2).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,9 +16,9 @@ from server.jobs.records import JobRecord, JobStatus
 from server.jobs.ssrf import UrlRefused
 from server.jobs.webhooks import WebhookExtraError, parse_webhook_extra, sign, verify_signature
 from server.jobs.worker import JobError, JobsService
-from tests.jobs_loopback import WebhookReceiver, async_wait_until
+from tests.helpers import DATA
+from tests.support.loopback import WebhookReceiver, async_wait_until
 
-DATA = Path(os.environ.get("PULSE_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 CLIP = DATA / "asr_en" / "jfk.flac"
 SECRET = "test-secret"
 

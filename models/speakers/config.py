@@ -109,13 +109,13 @@ class ClassifierConfig(_Strict):
     max_segment_seconds: float = 10.0
 
 
-def _default_gender() -> ClassifierConfig:
-    return ClassifierConfig(weights="gender.npz")
+class GenderConfig(ClassifierConfig):
+    weights: str = "gender.npz"
 
 
-def _default_emotion() -> ClassifierConfig:
+class EmotionConfig(ClassifierConfig):
     # RAVDESS-trained head: CC BY-NC-SA 4.0 (non-commercial). See weights/README.md.
-    return ClassifierConfig(weights="emotion.npz")
+    weights: str = "emotion.npz"
 
 
 class SpeakerStagesConfig(_Strict):
@@ -123,8 +123,8 @@ class SpeakerStagesConfig(_Strict):
 
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     diarization: DiarizationConfig = Field(default_factory=DiarizationConfig)
-    gender: ClassifierConfig = Field(default_factory=_default_gender)
-    emotion: ClassifierConfig = Field(default_factory=_default_emotion)
+    gender: GenderConfig = Field(default_factory=GenderConfig)
+    emotion: EmotionConfig = Field(default_factory=EmotionConfig)
 
     @classmethod
     def from_stages(cls, stages: dict[str, Any] | None) -> SpeakerStagesConfig:

@@ -1,4 +1,4 @@
-"""Test helpers for the jobs tests: tiny HTTP servers on 127.0.0.1 (a webhook receiver, a file server)."""
+"""Loopback HTTP servers for the jobs tests (a webhook receiver, a file server), wait helpers, a fast jobs config."""
 
 from __future__ import annotations
 
