@@ -20,10 +20,6 @@ class JobStatus(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
 
 
-# States after which the job's audio is no longer needed.
-FINAL_STATES = frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED})
-
-
 def owner_of(api_key: str) -> str:
     """Who a job or log entry belongs to: a short hash, so keys themselves are never stored."""
     return hashlib.sha256(api_key.encode()).hexdigest()[:32]
