@@ -1,6 +1,6 @@
 """Typed inference sections of a `configs/*.yaml` file: models, limits, stages, live.
 
-`server/settings.py` adds the `jobs` section and loads the whole file once at start-up.
+`server/config.py` adds the `jobs` section and loads the whole file once at start-up.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class StagesConfig(SpeakerStagesConfig):
 
 
 class PulseConfig(_Strict):
-    """The inference part of the YAML file (the server's `jobs` section is added in server/settings.py)."""
+    """The inference part of the YAML file (the server's `jobs` section is added in server/config.py)."""
 
     models: dict[str, ModelConfig]
     limits: LimitsConfig = Field(default_factory=LimitsConfig)

@@ -56,8 +56,8 @@ def asr_process() -> ProcessFn:
     from models.languages import plan_language
     from models.pipeline import TranscribeOptions, transcribe_file
     from models.registry import ModelRegistry
+    from server.config import load_config
     from server.schemas import pulse_pro_response
-    from server.settings import load_config
 
     registry = ModelRegistry.load(load_config(REPO / "configs" / "default.yaml"), REPO / ".cache")
     model = registry.get("pulse-pro")

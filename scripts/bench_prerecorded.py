@@ -22,7 +22,7 @@ from models.asr import WhisperEngine  # noqa: E402
 from models.audio import decode_audio  # noqa: E402
 from models.languages import plan_language  # noqa: E402
 from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
-from server.settings import load_config  # noqa: E402
+from server.config import load_config  # noqa: E402
 from tests.helpers import (
     normalise,  # noqa: E402
     start_server,  # noqa: E402

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.speakers import SpeakerAnalyzer, SpeakerStagesConfig  # noqa: E402
 from models.speakers.training import load_clip, read_manifest, shared_data, write_section  # noqa: E402
-from server.settings import load_config  # noqa: E402
+from server.config import load_config  # noqa: E402
 
 COLLAR = 0.25
 CHUNK_SECONDS = 300.0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.settings import load_config  # noqa: E402
+from server.config import load_config  # noqa: E402
 
 
 def main() -> None:

@@ -12,11 +12,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.registry import ModelLoadError, ModelRegistry
 from models.stages import Stages
+from server.config import fill_process_defaults, load_config
 from server.errors import install_error_handlers
 from server.jobs import JobsService
 from server.prerecorded import make_job_processor
 from server.routers import analytics, health, jobs, live, stt
-from server.settings import Settings, fill_process_defaults, load_config
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 

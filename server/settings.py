@@ -1,4 +1,7 @@
-"""Start-up configuration, read once: process settings (env `PULSE_*`, CLI flags) and the YAML config tree."""
+"""Process settings: one typed object, read once at start-up from env (`PULSE_*`) and CLI flags.
+
+The YAML config tree is `server/config.py`; this module stays light so the CLI can check its flags fast.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,7 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
-
-from models.config import PulseConfig, describe_errors
-from server.jobs.config import JobsConfig
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,55 +63,3 @@ class Settings(BaseSettings):
                 f"refusing to serve on {self.host} without API keys: set PULSE_API_KEYS or pass --insecure-no-auth"
             )
 
-
-class ServerConfig(PulseConfig, BaseSettings):
-    """The whole YAML file, typed. `PULSE_<SECTION>__<KEY>` environment variables override its values
-    (e.g. `PULSE_LIMITS__MAX_UPLOAD_BYTES`, `PULSE_STAGES__DIARIZATION__MAX_SPEAKERS`)."""
-
-    model_config = SettingsConfigDict(env_prefix="PULSE_", env_nested_delimiter="__", extra="forbid")
-
-    jobs: JobsConfig = Field(default_factory=JobsConfig)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # load_config passes the YAML file's values as init values; environment overrides beat them.
-        return (env_settings, init_settings)
-
-
-def load_config(path: str | Path) -> ServerConfig:
-    """Read, merge with `PULSE_*` overrides and validate a YAML config.
-
-    Raises ValueError naming the file and, for each problem, its YAML path.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"cannot read config {path}: no such file")
-    try:
-        values = YamlConfigSettingsSource(ServerConfig, yaml_file=path)()
-    except Exception as exc:  # yaml's parser errors carry the line and column
-        raise ValueError(f"cannot parse config {path}: {exc}") from exc
-    try:
-        return ServerConfig(**values)
-    except ValidationError as exc:
-        raise ValueError(f"invalid config {path}:\n{describe_errors(exc)}") from exc
-
-
-def fill_process_defaults(config: ServerConfig, settings: Settings) -> ServerConfig:
-    """Where `jobs:` overlaps a process setting, a value given in the YAML (or its `PULSE_JOBS__…` override)
-    wins; a key the file leaves unset takes the process setting (`PULSE_DATA_DIR`, `PULSE_WEBHOOK_SECRET`)
-    or, for `jobs.fetch.max_bytes`, `limits.max_upload_bytes`."""
-    jobs = config.jobs.model_copy(deep=True)
-    if "data_dir" not in jobs.store.model_fields_set:
-        jobs.store.data_dir = settings.data_dir
-    if "max_bytes" not in jobs.fetch.model_fields_set:
-        jobs.fetch.max_bytes = config.limits.max_upload_bytes
-    if "secret" not in jobs.webhook.model_fields_set and settings.webhook_secret:
-        jobs.webhook.secret = settings.webhook_secret
-    return config.model_copy(update={"jobs": jobs})

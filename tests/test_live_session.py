@@ -19,7 +19,7 @@ from models.streaming.decoder import DecodeResult, LiveDecoder, clip_prompt
 from models.streaming.jobs import DecodeJob, FinalSegment
 from models.streaming.session import LiveSession, SessionOptions
 from models.streaming.vad import StreamingVad
-from server.settings import load_config
+from server.config import load_config
 from tests.helpers import DATA, JFK, REPO, load_pcm, manifest
 
 CHUNK = 1600  # 100 ms feeds

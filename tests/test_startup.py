@@ -12,8 +12,9 @@ import yaml
 
 from models.config import StagesConfig
 from models.streaming.config import LiveModelConfig, LiveServerConfig
+from server.config import fill_process_defaults, load_config
 from server.jobs import JobsConfig
-from server.settings import Settings, fill_process_defaults, load_config
+from server.settings import Settings
 from tests.helpers import REPO, ServerExitedError, run_server_cli, start_server
 
 SHIPPED = sorted((REPO / "configs").glob("*.yaml"))
@@ -91,7 +92,8 @@ def test_yaml_jobs_values_win_and_process_settings_fill_the_rest(tmp_path: Path)
 
 
 def test_misspelled_key_stops_the_server_naming_the_path(tmp_path: Path) -> None:
-    """The real `pulse-server serve` exits non-zero before loading any model and prints the key's path."""
+    """The real `pulse-server serve` exits non-zero before loading any model and prints the key's path.
+    In the fast tier: the process stops while reading its config (about as long as importing the server)."""
     path = _write_config(tmp_path, {"stages": {"diarization": {"max_speakerz": 4}}})
     with pytest.raises(ServerExitedError) as caught:
         start_server(path, tmp_path / "server.log")
@@ -105,6 +107,7 @@ def test_refuses_public_bind_without_keys() -> None:
     assert "--insecure-no-auth" in result.stderr
 
 
+@pytest.mark.slow  # imports every engine and tries to load the model
 def test_bad_weights_fail_startup_with_clear_message(tmp_path: Path) -> None:
     config = yaml.safe_load(DEFAULT.read_text())
     config["models"] = {"pulse": {"weights": {"path": str(tmp_path / "missing-model")}}}
@@ -119,7 +122,7 @@ def test_bad_weights_fail_startup_with_clear_message(tmp_path: Path) -> None:
 def test_concurrent_first_starts_assemble_weights_once(tmp_path: Path) -> None:
     """Two processes assemble the split base model into an empty cache at once: one valid result."""
     code = (
-        "import sys; from pathlib import Path; from server.settings import load_config; "
+        "import sys; from pathlib import Path; from server.config import load_config; "
         "from models.weights import resolve_weights; "
         f"w = load_config({str(DEFAULT)!r}).models['pulse'].weights; "
         "print(resolve_weights(w, Path(sys.argv[1])))"

@@ -1,6 +1,7 @@
 """Text post-processing of finals: inverse text normalisation, formatting switches, keyword boosting.
 
-Pure Python, no models: the live session and the pre-recorded pipeline call these on finals.
+Pure Python, no models: the live path calls these on each final (`apply_to_transcript` applies the
+same formatting switches to a whole Transcript).
 """
 
 from models.text.formatting import (

@@ -15,7 +15,7 @@ class StoreConfig(_Strict):
     """Where and how durably jobs and the request log are kept."""
 
     # SQLite file lives here; accepted audio goes to `<data_dir>/audio/`. Unset in the YAML (and in
-    # PULSE_JOBS__STORE__DATA_DIR), the process setting PULSE_DATA_DIR fills it (server/app.py).
+    # PULSE_JOBS__STORE__DATA_DIR), the process setting PULSE_DATA_DIR fills it (server/config.py).
     data_dir: Path = Path(".data")
     # FULL survives power loss too; NORMAL survives a process crash (kill -9) and is faster.
     sqlite_synchronous: str = "FULL"
@@ -61,7 +61,7 @@ class WebhookConfig(_Strict):
 class FetchConfig(_Strict):
     """Audio by URL and webhook URL safety."""
 
-    # Unset in the YAML (and in PULSE_JOBS__FETCH__MAX_BYTES): `limits.max_upload_bytes` (server/app.py).
+    # Unset in the YAML (and in PULSE_JOBS__FETCH__MAX_BYTES): `limits.max_upload_bytes` (server/config.py).
     max_bytes: int = 250 * MB
     total_timeout_s: float = 120.0
     connect_timeout_s: float = 10.0

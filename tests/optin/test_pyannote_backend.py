@@ -13,7 +13,6 @@ Opt-in: needs pyannote.audio (torch 2.9.1 venv); run with `scripts/test-pyannote
 from __future__ import annotations
 
 import json
-import os
 import wave
 from pathlib import Path
 
@@ -36,8 +35,9 @@ from models.speakers.diarization import PyannoteDiarizer, SpeakerBounds  # noqa:
 from models.speakers.embedder import SAMPLE_RATE  # noqa: E402
 from models.speakers.track import EmbeddingTrack  # noqa: E402
 from models.transcript import Transcript, Word  # noqa: E402
+from tests.helpers import DATA  # noqa: E402
 
-DATA = Path(os.environ.get("PULSE_SHARED_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+pytestmark = pytest.mark.slow  # real pyannote pipeline (random weights) on real audio
 # Shapes of pyannote's published diarization models (segmentation-3.0 / wespeaker ResNet34 / VBx PLDA).
 SEGMENTATION_SECONDS = 10.0
 LOCAL_SPEAKERS = 3
