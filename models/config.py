@@ -78,6 +78,8 @@ class ModelConfig(_Strict):
 class LimitsConfig(_Strict):
     max_upload_bytes: int = 250 * 1024 * 1024
     spool_memory_bytes: int = 8 * 1024 * 1024
+    max_audio_seconds: float = 4 * 3600.0  # decoded duration cap (a tiny file must not decode to hours)
+    min_sample_rate: int = 4000  # a header below this is refused before decoding
 
 
 class PulseConfig(_Strict):

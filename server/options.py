@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from models.audio import DecodeLimits
 from models.languages import LanguageNotAvailable, LanguagePlan, UnknownLanguage, plan_language
 from models.pipeline import SpeakerOptions, TranscribeOptions
 from models.registry import LoadedModel, ModelRegistry
@@ -32,7 +33,7 @@ class PrerecordedRequest:
     features: frozenset[str]
     speakers: SpeakerOptions = SpeakerOptions()
 
-    def pipeline_options(self) -> TranscribeOptions:
+    def pipeline_options(self, limits: DecodeLimits) -> TranscribeOptions:
         return TranscribeOptions(
             language=self.language,
             word_timestamps=self.word_timestamps,
@@ -40,6 +41,7 @@ class PrerecordedRequest:
             speakers=self.speakers,
             redact_pii="redact_pii" in self.features,
             redact_pci="redact_pci" in self.features,
+            decode_limits=limits,
         )
 
 

@@ -25,7 +25,7 @@ from server.jobs import (
 from server.options import PrerecordedRequest, parse_prerecorded
 from server.params import parse_choice
 from server.prerecorded import build_body, busy, record, run_pipeline, stored_options
-from server.upload import spool_body
+from server.upload import body_pieces, spool_body
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -43,7 +43,7 @@ def _jobs(request: Request) -> JobsService:
 
 async def _url_from_json(request: Request) -> str:
     raw = b""
-    async for piece in request.stream():
+    async for piece in body_pieces(request):
         raw += piece
         if len(raw) > MAX_JSON_BODY:
             raise ApiError(400, f"{BAD_URL_BODY}: the JSON body is larger than {MAX_JSON_BODY // 1024} KB")
