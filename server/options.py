@@ -20,6 +20,10 @@ INVALID_MODEL = "Invalid value for query param: model. Supported values: pulse |
 FEATURE_FLAGS = ("diarize", "redact_pii", "redact_pci", "emotion_detection", "gender_detection")
 
 
+# The SDK's streaming helper sends a list given for these comma-joined (`redact_pii=name,phone`): any
+# value but empty or `false` asks for redaction, so a list never switches it silently off.
+REDACTION_FLAGS = frozenset({"redact_pii", "redact_pci"})
+
 # pulse-pro is the English batch model of the hosted service: no speaker or voice analytics there.
 PULSE_ONLY_FEATURES = frozenset({"diarize", "emotion_detection", "gender_detection"})
 MAX_SPEAKERS = 32
@@ -43,6 +47,24 @@ class PrerecordedRequest:
             redact_pci="redact_pci" in self.features,
             decode_limits=limits,
         )
+
+
+def _flag_on(params: Mapping[str, str], flag: str) -> bool:
+    if flag in REDACTION_FLAGS:
+        raw = (params.get(flag) or "").strip().lower()
+        return raw not in ("", "false")
+    return parse_bool(params, flag)
+
+
+def parse_features(
+    params: Mapping[str, str], flags: tuple[str, ...], enabled_features: frozenset[str]
+) -> frozenset[str]:
+    """The optional stages asked for; 400 for one this server has not loaded (never a silent no-op)."""
+    features = frozenset(flag for flag in flags if _flag_on(params, flag))
+    unsupported = sorted(features - enabled_features)
+    if unsupported:
+        raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
+    return features
 
 
 def parse_speakers(params: Mapping[str, str], features: frozenset[str]) -> SpeakerOptions:
@@ -101,20 +123,14 @@ def parse_prerecorded(
     default_model: str | None,
     default_language: str | None,
     enabled_features: frozenset[str],
-    allow_webhook: bool = False,
 ) -> PrerecordedRequest:
     model = resolve_model(registry, params, default_model)
     language = resolve_language(model, params.get("language") or default_language)
-    features = frozenset(flag for flag in FEATURE_FLAGS if parse_bool(params, flag))
-    unsupported = sorted(features - enabled_features)
-    if unsupported:
-        raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
+    features = parse_features(params, FEATURE_FLAGS, enabled_features)
     if model.name == "pulse-pro" and features & PULSE_ONLY_FEATURES:
         names = ", ".join(sorted(features & PULSE_ONLY_FEATURES))
         raise ApiError(
             400, f"Unsupported option for pulse-pro: {names}. Use model=pulse for speaker and voice analytics."
         )
-    if params.get("webhook_url") and not allow_webhook:
-        raise ApiError(400, "Unsupported option: webhook_url is not available on this server.")
     speakers = parse_speakers(params, features)
     return PrerecordedRequest(model, language, parse_bool(params, "word_timestamps"), features, speakers)

@@ -107,7 +107,6 @@ def make_job_processor(state: State):  # noqa: ANN201 — returns the worker's P
                 default_model=job.model,
                 default_language=None,
                 enabled_features=state.enabled_features,
-                allow_webhook=True,
             )
         except ApiError as exc:
             raise JobError(exc.message) from None

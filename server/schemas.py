@@ -1,10 +1,15 @@
-"""Wire shapes of §3.4: a Transcript becomes the `pulse` (a) or `pulse-pro` (b) response body."""
+"""Wire shapes: a Transcript becomes the `pulse` (a) or `pulse-pro` (b) body (§3.4); live messages (§4.4)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from models.streaming.pipeline import LiveFinal
+from models.streaming.runner import FinalEvent, PartialEvent
 from models.transcript import Transcript, Utterance, Word
+
+if TYPE_CHECKING:
+    from server.live_params import LiveRequest
 
 
 def word_json(word: Word) -> dict[str, Any]:
@@ -70,3 +75,42 @@ def pulse_pro_response(
         "totalBytes": file_size,
         "request_id": request_id,
     }
+
+
+def live_error(message: str, **extra: Any) -> dict[str, Any]:
+    """The unified WS error event (§4.4.4), sent just before the server closes the socket."""
+    return {"type": "error", "status": "error", "message": message, **extra}
+
+
+def transcription_message(
+    session_id: str, event: PartialEvent | FinalEvent, request: LiveRequest, redacting: bool, full_transcript: str
+) -> dict[str, Any]:
+    """A partial or final `transcription` message (§4.4.1) for an event that went through the live pipeline."""
+    final = isinstance(event, FinalEvent)
+    text = event.segment.text if isinstance(event, FinalEvent) else event.text
+    message: dict[str, Any] = {
+        "type": "transcription",
+        "status": "success",
+        "session_id": session_id,
+        "transcript": text,
+        "transcription": text,
+        "is_final": final,
+        "is_last": isinstance(event, FinalEvent) and event.is_last,
+    }
+    if isinstance(event, FinalEvent):
+        segment = event.segment
+        message["from_finalize"] = event.from_finalize
+        message["language"] = segment.language
+        message["languages"] = [segment.language] if segment.language else []
+        if request.word_timestamps:
+            message["words"] = [word_json(w) for w in segment.words]
+        if request.sentence_timestamps:
+            utterances = segment.utterances if isinstance(segment, LiveFinal) else []
+            message["utterances"] = [utterance_json(u) for u in utterances]
+        if redacting:
+            message["redacted_entities"] = segment.redacted_entities
+    elif redacting:
+        message["redacted_entities"] = event.entities
+    if request.full_transcript:
+        message["full_transcript"] = full_transcript
+    return message

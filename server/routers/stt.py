@@ -136,7 +136,6 @@ async def transcribe(request: Request, api_key: str = Depends(require_api_key)) 
         default_model=None,
         default_language=None,
         enabled_features=state.enabled_features,
-        allow_webhook=True,
     )
     check_entitlement(request.state.api_key, parsed.model.name)
     return JSONResponse(await _handle(request, parsed, params, api_key))
@@ -154,7 +153,6 @@ async def transcribe_legacy(request: Request, api_key: str = Depends(require_api
         default_model="pulse",
         default_language="multi-eu",
         enabled_features=state.enabled_features,
-        allow_webhook=True,
     )
     check_entitlement(request.state.api_key, parsed.model.name)
     return JSONResponse(await _handle(request, parsed, params, api_key))
