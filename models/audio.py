@@ -9,9 +9,15 @@ from typing import BinaryIO
 import av
 import numpy as np
 
+from models.streaming.codecs import PcmDecoder
+
 SAMPLE_RATE = 16000
 # Sample formats whose values can be NaN or infinite (integer PCM cannot).
 FLOAT_FORMATS = frozenset({"flt", "fltp", "dbl", "dblp"})
+PCM_ENCODINGS = ("linear16", "linear32", "mulaw", "alaw")
+# Unambiguous container signatures (first bytes; `ftyp` sits at offset 4). A body declared as headerless
+# PCM that starts with one of these is decoded as the container it is (LiveKit sends WAV with encoding=linear16).
+_CONTAINER_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"\x1aE\xdf\xa3", b"FORM", b"#!AMR", b"caff")
 
 
 class AudioDecodeError(ValueError):
@@ -20,6 +26,18 @@ class AudioDecodeError(ValueError):
 
 class AudioTooLong(AudioDecodeError):
     """The input decodes (or declares it decodes) to more audio than `DecodeLimits.max_seconds`."""
+
+
+@dataclass(frozen=True)
+class RawPcm:
+    """How to read a body without a container: mono little-endian PCM or G.711 at `sample_rate`."""
+
+    encoding: str
+    sample_rate: int
+
+
+def looks_like_container(head: bytes) -> bool:
+    return head.startswith(_CONTAINER_MAGIC) or head[4:8] == b"ftyp"
 
 
 @dataclass(frozen=True)
@@ -81,16 +99,48 @@ def _checked(frame: av.AudioFrame, limits: DecodeLimits) -> av.AudioFrame:
     return frame
 
 
+def _iter_raw(source: BinaryIO, raw: RawPcm, block_seconds: float, limits: DecodeLimits) -> Iterator[np.ndarray]:
+    """Headerless PCM in blocks; the length is known from the byte count, so the cap is checked first."""
+    limits.check_rate(raw.sample_rate)
+    decoder = PcmDecoder(raw.encoding, raw.sample_rate)
+    start = source.tell()
+    size = source.seek(0, 2) - start
+    source.seek(start)
+    seconds = size / decoder.width / raw.sample_rate
+    if seconds > limits.max_seconds:
+        raise limits.too_long(seconds, declared=True)
+    step = max(int(block_seconds * raw.sample_rate) * decoder.width, decoder.width)
+    decoded = 0
+    while piece := source.read(step):
+        samples = decoder.decode(piece)
+        decoded += samples.size
+        if samples.size:
+            yield samples
+    if decoded == 0:
+        raise AudioDecodeError("Audio contains no samples: the body is shorter than one PCM sample.")
+
+
 def iter_pcm_blocks(
-    source: BinaryIO | str, block_seconds: float = 30.0, limits: DecodeLimits | None = None
+    source: BinaryIO | str,
+    block_seconds: float = 30.0,
+    limits: DecodeLimits | None = None,
+    raw: RawPcm | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield float32 mono 16 kHz blocks of about `block_seconds` each, decoding lazily.
 
-    Raises AudioDecodeError when nothing decodable is found, or the input breaks `limits`
-    (AudioTooLong past the duration cap, counted on the decoded output). A stream that breaks
-    after some audio was decoded (a truncated upload) ends early instead of failing the request.
+    `raw`: the caller declared headerless PCM; it is used unless the bytes start with a known
+    container header. Raises AudioDecodeError when nothing decodable is found, or the input breaks
+    `limits` (AudioTooLong past the duration cap, counted on the decoded output). A stream that
+    breaks after some audio was decoded (a truncated upload) ends early instead of failing.
     """
     limits = limits or DecodeLimits()
+    if raw is not None and not isinstance(source, str):
+        start = source.tell()
+        head = source.read(12)
+        source.seek(start)
+        if not looks_like_container(head):
+            yield from _iter_raw(source, raw, block_seconds, limits)
+            return
     block = int(block_seconds * SAMPLE_RATE)
     max_samples = int(limits.max_seconds * SAMPLE_RATE)
     container, stream = _open(source, limits)

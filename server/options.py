@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from models.audio import DecodeLimits
+from models.audio import PCM_ENCODINGS, DecodeLimits, RawPcm
 from models.languages import LanguageNotAvailable, LanguagePlan, UnknownLanguage, plan_language
 from models.pipeline import SpeakerOptions, TranscribeOptions
 from models.registry import LoadedModel, ModelRegistry
@@ -27,6 +27,8 @@ REDACTION_FLAGS = frozenset({"redact_pii", "redact_pci"})
 # pulse-pro is the English batch model of the hosted service: no speaker or voice analytics there.
 PULSE_ONLY_FEATURES = frozenset({"diarize", "emotion_detection", "gender_detection"})
 MAX_SPEAKERS = 32
+DEFAULT_PCM_RATE = 16000
+MAX_PCM_RATE = 384000
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class PrerecordedRequest:
     word_timestamps: bool
     features: frozenset[str]
     speakers: SpeakerOptions = SpeakerOptions()
+    raw_pcm: RawPcm | None = None
 
     def pipeline_options(self, limits: DecodeLimits) -> TranscribeOptions:
         return TranscribeOptions(
@@ -46,6 +49,7 @@ class PrerecordedRequest:
             redact_pii="redact_pii" in self.features,
             redact_pci="redact_pci" in self.features,
             decode_limits=limits,
+            raw_pcm=self.raw_pcm,
         )
 
 
@@ -81,6 +85,17 @@ def parse_speakers(params: Mapping[str, str], features: frozenset[str]) -> Speak
         emotion="emotion_detection" in features,
         **counts,
     )
+
+
+def parse_raw_pcm(params: Mapping[str, str]) -> RawPcm | None:
+    """`encoding` + `sample_rate` for a headerless PCM body (linear16/32, mulaw, alaw; default 16 kHz).
+
+    Other `encoding` values are ignored as on the hosted service: the container says what it is.
+    """
+    encoding = (params.get("encoding") or "").strip().lower()
+    if encoding not in PCM_ENCODINGS:
+        return None
+    return RawPcm(encoding, parse_int(params, "sample_rate", DEFAULT_PCM_RATE, 1, MAX_PCM_RATE) or DEFAULT_PCM_RATE)
 
 
 def resolve_model(registry: ModelRegistry, params: Mapping[str, str], default: str | None) -> LoadedModel:
@@ -133,4 +148,5 @@ def parse_prerecorded(
             400, f"Unsupported option for pulse-pro: {names}. Use model=pulse for speaker and voice analytics."
         )
     speakers = parse_speakers(params, features)
-    return PrerecordedRequest(model, language, parse_bool(params, "word_timestamps"), features, speakers)
+    word_timestamps = parse_bool(params, "word_timestamps")
+    return PrerecordedRequest(model, language, word_timestamps, features, speakers, parse_raw_pcm(params))
