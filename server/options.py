@@ -92,10 +92,9 @@ def parse_raw_pcm(params: Mapping[str, str]) -> RawPcm | None:
 
     Other `encoding` values are ignored as on the hosted service: the container says what it is.
     """
+    rate = parse_int(params, "sample_rate", DEFAULT_PCM_RATE, 1, MAX_PCM_RATE) or DEFAULT_PCM_RATE
     encoding = (params.get("encoding") or "").strip().lower()
-    if encoding not in PCM_ENCODINGS:
-        return None
-    return RawPcm(encoding, parse_int(params, "sample_rate", DEFAULT_PCM_RATE, 1, MAX_PCM_RATE) or DEFAULT_PCM_RATE)
+    return RawPcm(encoding, rate) if encoding in PCM_ENCODINGS else None
 
 
 def resolve_model(registry: ModelRegistry, params: Mapping[str, str], default: str | None) -> LoadedModel:

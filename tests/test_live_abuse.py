@@ -110,6 +110,8 @@ def test_oversized_handshake_url_is_a_prompt_414(server: ServerProcess, kilobyte
     status, body, request_id = asyncio.run(go())
     assert time.monotonic() - started < 10
     assert status == 414 and "too long" in body["error"] and body["request_id"] == request_id
+    if kilobytes * 1024 > 60_000:
+        return  # httpx itself refuses URLs over 64 KB
     http = httpx.post(
         f"{server.base_url}/waves/v1/stt/?{urlencode({'model': 'pulse', 'keywords': 'k' * kilobytes * 1024})}",
         content=b"\0" * 100,

@@ -44,3 +44,18 @@ def test_overlong_url_is_a_json_414(app: FastAPI) -> None:
     assert response.status_code == 414
     assert "limits.max_url_bytes" in response.json()["error"]
     assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+def test_openapi_describes_the_raw_audio_body_and_query(app: FastAPI) -> None:
+    spec = request(app, "GET", "/openapi.json").json()
+    for path, model_required in (("/waves/v1/stt/", True), ("/waves/v1/pulse/get_text", False)):
+        operation = spec["paths"][path]["post"]
+        assert operation["requestBody"]["required"] is True
+        content = operation["requestBody"]["content"]
+        assert content["application/octet-stream"]["schema"]["format"] == "binary"
+        assert content["audio/*"]["schema"]["format"] == "binary"
+        assert content["multipart/form-data"]["schema"]["required"] == ["file"]
+        parameters = {p["name"]: p for p in operation["parameters"]}
+        assert {"language", "word_timestamps", "encoding", "sample_rate", "webhook_url"} <= set(parameters)
+        assert ("model" in parameters and parameters["model"]["required"]) is model_required
+        assert {"400", "401", "413", "429"} <= set(operation["responses"])

@@ -26,6 +26,7 @@ from server.jobs import (
 from server.options import PrerecordedRequest, parse_prerecorded
 from server.params import parse_choice
 from server.prerecorded import build_body, busy, record, run_pipeline, stored_options
+from server.schemas import stt_openapi
 from server.upload import body_pieces, first_file_part, spool_body
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ async def _handle(
     return body
 
 
-@router.post("/waves/v1/stt/")
+@router.post("/waves/v1/stt/", openapi_extra=stt_openapi())
 @router.post("/waves/v1/stt", include_in_schema=False)
 async def transcribe(request: Request, api_key: str = Depends(require_api_key)) -> JSONResponse:
     """Unified pre-recorded endpoint (E1, E1'): `model` is required."""
@@ -150,7 +151,7 @@ async def transcribe(request: Request, api_key: str = Depends(require_api_key)) 
     return JSONResponse(await _handle(request, parsed, params, api_key))
 
 
-@router.post("/waves/v1/pulse/get_text")
+@router.post("/waves/v1/pulse/get_text", openapi_extra=stt_openapi(legacy=True))
 @router.post("/waves/v1/pulse/get_text/", include_in_schema=False)
 async def transcribe_legacy(request: Request, api_key: str = Depends(require_api_key)) -> JSONResponse:
     """Legacy Pulse endpoint (E3): always `pulse`; an omitted language auto-detects (multi-eu)."""
