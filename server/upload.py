@@ -75,16 +75,19 @@ class _FirstFilePart:
     def callbacks(self) -> dict[str, Any]:
         return {
             "on_part_begin": self._part_begin,
-            "on_header_field": lambda data, start, end: self._add("_field", data[start:end]),
-            "on_header_value": lambda data, start, end: self._add("_value", data[start:end]),
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value,
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._data,
             "on_part_end": self._part_end,
         }
 
-    def _add(self, name: str, piece: bytes) -> None:
-        setattr(self, name, getattr(self, name) + piece)
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
 
     def _part_begin(self) -> None:
         self._headers = {}

@@ -9,7 +9,7 @@ on interim messages too and no unredacted text reaches the wire. The transport c
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -88,7 +88,7 @@ class LivePipeline:
             if self.options.utterances
             else []
         )
-        return LiveFinal(**{f: getattr(segment, f) for f in FinalSegment.__dataclass_fields__}, utterances=utterances)
+        return LiveFinal(**{f.name: getattr(segment, f.name) for f in fields(FinalSegment)}, utterances=utterances)
 
     def _partial(self, text: str, language: str | None) -> tuple[str, list[str]]:
         _, text = apply_text_options([], text, self._partial_text, language)
