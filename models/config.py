@@ -79,6 +79,10 @@ class ModelConfig(_Strict):
 class LimitsConfig(_Strict):
     max_upload_bytes: int = 250 * 1024 * 1024
     spool_memory_bytes: int = 8 * 1024 * 1024
+    max_audio_seconds: float = 4 * 3600.0  # decoded duration cap (a tiny file must not decode to hours)
+    min_sample_rate: int = 4000  # a header below this is refused before decoding
+    max_url_bytes: int = 32 * 1024  # longer request URLs get 414 (httptools mangles ≥ 64 KB)
+    max_live_frame_bytes: int = 1024 * 1024  # one WebSocket audio message; larger ends the session (1009)
 
 
 class RedactionStageConfig(RedactionConfig):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from models.asr import AsrOptions
-from models.audio import SAMPLE_RATE, iter_chunks, iter_pcm_blocks
+from models.audio import SAMPLE_RATE, DecodeLimits, RawPcm, iter_chunks, iter_pcm_blocks
 from models.languages import LanguagePlan
 from models.registry import LoadedModel
 from models.stages import Stages
@@ -39,6 +39,8 @@ class TranscribeOptions:
     speakers: SpeakerOptions = SpeakerOptions()
     redact_pii: bool = False
     redact_pci: bool = False
+    decode_limits: DecodeLimits = DecodeLimits()
+    raw_pcm: RawPcm | None = None
 
 
 @dataclass
@@ -76,7 +78,7 @@ def transcribe_file(
     transcript = Transcript(text="")
     samples = 0
     try:
-        chunks = iter_chunks(iter_pcm_blocks(source), config.chunk_seconds, config.chunk_search_seconds)
+        chunks = iter_chunks(iter_pcm_blocks(source, limits=options.decode_limits, raw=options.raw_pcm), config.chunk_seconds, config.chunk_search_seconds)
         for index, (offset, audio) in enumerate(chunks):
             samples += audio.size
             transcript.num_chunks = index + 1

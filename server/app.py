@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.registry import ModelLoadError, ModelRegistry
 from models.stages import Stages
+from models.streaming.runtime import LiveRuntime
 from server.config import fill_process_defaults, load_config
 from server.errors import install_error_handlers
 from server.jobs import JobsService
+from server.middleware import RequestIdMiddleware
 from server.prerecorded import make_job_processor
 from server.routers import analytics, health, jobs, live, stt
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class RequestIdMiddleware:
-    """Give every HTTP request a UUID (`request.state.request_id`) and echo it as `x-request-id`."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = str(uuid.uuid4())
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,15 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("start-up failed: a configured stage could not load: %s", exc)
             raise
         app.state.enabled_features = app.state.stages.features
+        app.state.live = LiveRuntime(registry, config.live)
         service = JobsService(config.jobs, make_job_processor(app.state))
         app.state.jobs = service
         await service.start()
         try:
             yield
         finally:
-            live = getattr(app.state, "live", None)
-            if live is not None:
-                live.shutdown()
+            app.state.live.shutdown()
             await service.stop()
             service.close()
             registry.shutdown()
@@ -81,8 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = settings.parsed_keys()
     app.state.enabled_features = frozenset()
     app.state.stages = Stages()
+    app.state.live_models = {name: model.live for name, model in config.models.items()}
     install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, max_url_bytes=config.limits.max_url_bytes)
     app.include_router(health.router)
     app.include_router(stt.router)
     app.include_router(live.router)

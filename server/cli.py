@@ -39,12 +39,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may reach a model hub at run time
 
     from server.app import create_app
+    from server.wsprotocol import PulseWebSocketProtocol
 
     try:
         app = create_app(settings)
     except ValueError as exc:
         sys.exit(f"pulse-server: {exc}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws=PulseWebSocketProtocol)
 
 
 if __name__ == "__main__":

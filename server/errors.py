@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
 
 LEGACY_PATH = "/waves/v1/pulse/get_text"
 LEGACY_MESSAGE = "Error handling audio data"
@@ -54,6 +50,8 @@ def error_response(request: Request, error: ApiError) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """ApiError, validation and HTTP errors as JSON; an unhandled exception is `server.middleware`'s 500."""
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(request, exc)
@@ -73,8 +71,3 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             message = f"Method {request.method} is not allowed on {request.url.path}"
         return JSONResponse(error_body(request, exc.status_code, message), status_code=exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
-        return JSONResponse(error_body(request, 500, "Internal server error"), status_code=500)

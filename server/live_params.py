@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from models.languages import LanguagePlan
 from models.registry import LoadedModel, ModelRegistry
 from models.streaming.codecs import ENCODINGS, SAMPLE_RATES
-from models.streaming.config import live_model_config
+from models.streaming.config import LiveModelConfig
+from models.streaming.pipeline import LiveStageOptions
 from models.streaming.session import SessionOptions
 from models.text import Keyword, KeywordError, TextOptions, keyword_prompt, text_options_from_query
 from server.errors import ApiError
-from server.options import FEATURE_FLAGS, resolve_language, resolve_model
+from server.options import FEATURE_FLAGS, parse_features, resolve_language, resolve_model
 from server.params import parse_bool, parse_choice, parse_int
 
 PULSE_PRO_MESSAGE = "Pulse Pro has no streaming transport. Use POST /waves/v1/stt/?model=pulse-pro instead."
@@ -41,6 +42,17 @@ class LiveRequest:
     keywords: list[Keyword] = field(default_factory=list)
     features: frozenset[str] = frozenset()
 
+    def stage_options(self) -> LiveStageOptions:
+        return LiveStageOptions(
+            text=self.text,
+            diarize="diarize" in self.features,
+            redact_pii="redact_pii" in self.features,
+            redact_pci="redact_pci" in self.features,
+            utterances=self.sentence_timestamps,
+            utterance_pause_seconds=self.model.config.utterance_pause_seconds,
+            language=self.language.pinned,
+        )
+
 
 def _text_options(params: Mapping[str, str]) -> TextOptions:
     """Formatting switches and keywords (the one call into models.text for the handshake)."""
@@ -63,6 +75,7 @@ def parse_live(
     *,
     legacy: bool,
     enabled_features: frozenset[str],
+    live_models: Mapping[str, LiveModelConfig],
 ) -> LiveRequest:
     """Everything a live session needs, or ApiError(400) before the upgrade."""
     name = (params.get("model") or "").strip()
@@ -71,7 +84,7 @@ def parse_live(
     model = registry.get("pulse") if legacy else resolve_model(registry, params, None)
     if model is None or not model.config.streaming:
         raise ApiError(400, LIVE_MODEL_MESSAGE)
-    session_defaults = live_model_config(model.config.live).session
+    session_defaults = live_models[model.name].session
     language = resolve_language(model, params.get("language") or DEFAULT_LANGUAGE)
     encoding = parse_choice(params, "encoding", ENCODINGS, "linear16") or "linear16"
     rate_raw = params.get("sample_rate")
@@ -87,10 +100,7 @@ def parse_live(
         params, "endpointing_timeout", session_defaults.default_endpointing_ms, *ENDPOINTING_RANGE
     )
     max_words = parse_int(params, "max_words", None, *MAX_WORDS_RANGE)
-    features = frozenset(flag for flag in LIVE_FEATURE_FLAGS if parse_bool(params, flag))
-    unsupported = sorted(features - enabled_features)
-    if unsupported:
-        raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
+    features = parse_features(params, LIVE_FEATURE_FLAGS, enabled_features)
     text = _text_options(params)
     keywords = list(text.keywords)
     hotwords = keyword_prompt(keywords) or None

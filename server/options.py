@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from models.audio import PCM_ENCODINGS, DecodeLimits, RawPcm
 from models.languages import LanguageNotAvailable, LanguagePlan, UnknownLanguage, plan_language
 from models.pipeline import SpeakerOptions, TranscribeOptions
 from models.registry import LoadedModel, ModelRegistry
@@ -19,9 +20,15 @@ INVALID_MODEL = "Invalid value for query param: model. Supported values: pulse |
 FEATURE_FLAGS = ("diarize", "redact_pii", "redact_pci", "emotion_detection", "gender_detection")
 
 
+# The SDK's streaming helper sends a list given for these comma-joined (`redact_pii=name,phone`): any
+# value but empty or `false` asks for redaction, so a list never switches it silently off.
+REDACTION_FLAGS = frozenset({"redact_pii", "redact_pci"})
+
 # pulse-pro is the English batch model of the hosted service: no speaker or voice analytics there.
 PULSE_ONLY_FEATURES = frozenset({"diarize", "emotion_detection", "gender_detection"})
 MAX_SPEAKERS = 32
+DEFAULT_PCM_RATE = 16000
+MAX_PCM_RATE = 384000
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,9 @@ class PrerecordedRequest:
     word_timestamps: bool
     features: frozenset[str]
     speakers: SpeakerOptions = SpeakerOptions()
+    raw_pcm: RawPcm | None = None
 
-    def pipeline_options(self) -> TranscribeOptions:
+    def pipeline_options(self, limits: DecodeLimits) -> TranscribeOptions:
         return TranscribeOptions(
             language=self.language,
             word_timestamps=self.word_timestamps,
@@ -40,7 +48,27 @@ class PrerecordedRequest:
             speakers=self.speakers,
             redact_pii="redact_pii" in self.features,
             redact_pci="redact_pci" in self.features,
+            decode_limits=limits,
+            raw_pcm=self.raw_pcm,
         )
+
+
+def _flag_on(params: Mapping[str, str], flag: str) -> bool:
+    if flag in REDACTION_FLAGS:
+        raw = (params.get(flag) or "").strip().lower()
+        return raw not in ("", "false")
+    return parse_bool(params, flag)
+
+
+def parse_features(
+    params: Mapping[str, str], flags: tuple[str, ...], enabled_features: frozenset[str]
+) -> frozenset[str]:
+    """The optional stages asked for; 400 for one this server has not loaded (never a silent no-op)."""
+    features = frozenset(flag for flag in flags if _flag_on(params, flag))
+    unsupported = sorted(features - enabled_features)
+    if unsupported:
+        raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
+    return features
 
 
 def parse_speakers(params: Mapping[str, str], features: frozenset[str]) -> SpeakerOptions:
@@ -57,6 +85,16 @@ def parse_speakers(params: Mapping[str, str], features: frozenset[str]) -> Speak
         emotion="emotion_detection" in features,
         **counts,
     )
+
+
+def parse_raw_pcm(params: Mapping[str, str]) -> RawPcm | None:
+    """`encoding` + `sample_rate` for a headerless PCM body (linear16/32, mulaw, alaw; default 16 kHz).
+
+    Other `encoding` values are ignored as on the hosted service: the container says what it is.
+    """
+    rate = parse_int(params, "sample_rate", DEFAULT_PCM_RATE, 1, MAX_PCM_RATE) or DEFAULT_PCM_RATE
+    encoding = (params.get("encoding") or "").strip().lower()
+    return RawPcm(encoding, rate) if encoding in PCM_ENCODINGS else None
 
 
 def resolve_model(registry: ModelRegistry, params: Mapping[str, str], default: str | None) -> LoadedModel:
@@ -99,20 +137,15 @@ def parse_prerecorded(
     default_model: str | None,
     default_language: str | None,
     enabled_features: frozenset[str],
-    allow_webhook: bool = False,
 ) -> PrerecordedRequest:
     model = resolve_model(registry, params, default_model)
     language = resolve_language(model, params.get("language") or default_language)
-    features = frozenset(flag for flag in FEATURE_FLAGS if parse_bool(params, flag))
-    unsupported = sorted(features - enabled_features)
-    if unsupported:
-        raise ApiError(400, f"Unsupported option: {', '.join(unsupported)} is not available on this server yet.")
+    features = parse_features(params, FEATURE_FLAGS, enabled_features)
     if model.name == "pulse-pro" and features & PULSE_ONLY_FEATURES:
         names = ", ".join(sorted(features & PULSE_ONLY_FEATURES))
         raise ApiError(
             400, f"Unsupported option for pulse-pro: {names}. Use model=pulse for speaker and voice analytics."
         )
-    if params.get("webhook_url") and not allow_webhook:
-        raise ApiError(400, "Unsupported option: webhook_url is not available on this server.")
     speakers = parse_speakers(params, features)
-    return PrerecordedRequest(model, language, parse_bool(params, "word_timestamps"), features, speakers)
+    word_timestamps = parse_bool(params, "word_timestamps")
+    return PrerecordedRequest(model, language, word_timestamps, features, speakers, parse_raw_pcm(params))

@@ -8,7 +8,7 @@ from typing import Any, BinaryIO
 
 from starlette.datastructures import State
 
-from models.audio import AudioDecodeError
+from models.audio import AudioDecodeError, AudioTooLong, DecodeLimits
 from models.pipeline import PipelineResult, transcribe_file
 from models.pool import PoolFull
 from server.errors import ApiError
@@ -43,12 +43,15 @@ def build_body(
 
 
 async def run_pipeline(state: State, parsed: PrerecordedRequest, source: BinaryIO) -> PipelineResult:
-    """Run the blocking pipeline on the model's pool; map input errors to 400 and a full pool to 429."""
-    options = parsed.pipeline_options()
+    """Run the blocking pipeline on the model's pool; map input errors to 400/413 and a full pool to 429."""
+    limits = state.config.limits
+    options = parsed.pipeline_options(DecodeLimits(limits.max_audio_seconds, limits.min_sample_rate))
     try:
         return await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
     except PoolFull as exc:
         raise busy(exc.retry_after) from None
+    except AudioTooLong as exc:
+        raise ApiError(413, str(exc)) from None
     except AudioDecodeError as exc:
         raise ApiError(400, str(exc)) from None
 
@@ -104,7 +107,6 @@ def make_job_processor(state: State):  # noqa: ANN201 — returns the worker's P
                 default_model=job.model,
                 default_language=None,
                 enabled_features=state.enabled_features,
-                allow_webhook=True,
             )
         except ApiError as exc:
             raise JobError(exc.message) from None

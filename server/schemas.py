@@ -1,10 +1,15 @@
-"""Wire shapes of §3.4: a Transcript becomes the `pulse` (a) or `pulse-pro` (b) response body."""
+"""Wire shapes: a Transcript becomes the `pulse` (a) or `pulse-pro` (b) body (§3.4); live messages (§4.4)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from models.streaming.pipeline import LiveFinal
+from models.streaming.runner import FinalEvent, PartialEvent
 from models.transcript import Transcript, Utterance, Word
+
+if TYPE_CHECKING:
+    from server.live_params import LiveRequest
 
 
 def word_json(word: Word) -> dict[str, Any]:
@@ -69,4 +74,140 @@ def pulse_pro_response(
         },
         "totalBytes": file_size,
         "request_id": request_id,
+    }
+
+
+def live_error(message: str, **extra: Any) -> dict[str, Any]:
+    """The unified WS error event (§4.4.4), sent just before the server closes the socket."""
+    return {"type": "error", "status": "error", "message": message, **extra}
+
+
+def transcription_message(
+    session_id: str, event: PartialEvent | FinalEvent, request: LiveRequest, redacting: bool, full_transcript: str
+) -> dict[str, Any]:
+    """A partial or final `transcription` message (§4.4.1) for an event that went through the live pipeline."""
+    final = isinstance(event, FinalEvent)
+    text = event.segment.text if isinstance(event, FinalEvent) else event.text
+    message: dict[str, Any] = {
+        "type": "transcription",
+        "status": "success",
+        "session_id": session_id,
+        "transcript": text,
+        "transcription": text,
+        "is_final": final,
+        "is_last": isinstance(event, FinalEvent) and event.is_last,
+    }
+    if isinstance(event, FinalEvent):
+        segment = event.segment
+        message["from_finalize"] = event.from_finalize
+        message["language"] = segment.language
+        message["languages"] = [segment.language] if segment.language else []
+        if request.word_timestamps:
+            message["words"] = [word_json(w) for w in segment.words]
+        if request.sentence_timestamps:
+            utterances = segment.utterances if isinstance(segment, LiveFinal) else []
+            message["utterances"] = [utterance_json(u) for u in utterances]
+        if redacting:
+            message["redacted_entities"] = segment.redacted_entities
+    elif redacting:
+        message["redacted_entities"] = event.entities
+    if request.full_transcript:
+        message["full_transcript"] = full_transcript
+    return message
+
+
+# OpenAPI description of the pre-recorded routes: the handlers read the raw body and query themselves
+# (streaming, size-capped), so FastAPI cannot infer either; this says what they really accept.
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_FLAG = {"type": "string", "description": "`true` (any case) turns it on; any other value counts as false."}
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}, "request_id": {"type": "string"}},
+    "required": ["error"],
+}
+_REGION_ERROR = {
+    "type": "object",
+    "properties": {k: {"type": "string"} for k in ("status", "error_code", "message", "language", "region")},
+    "required": ["error_code", "message"],
+}
+_LEGACY_ERROR = {
+    "type": "object",
+    "properties": {"errors": {"type": "string"}, "status": {"type": "string"}, "message": {"type": "string"}},
+    "required": ["errors"],
+}
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def _stt_parameters(legacy: bool) -> list[dict[str, Any]]:
+    speakers = {"type": "integer", "minimum": 1, "maximum": 32}
+    parameters = [
+        _query("language", {"type": "string"}, "A language code or aggregator (`multi-eu`, `multi` …)."),
+        *(_query(flag, _FLAG) for flag in ("word_timestamps", "diarize", "emotion_detection", "gender_detection")),
+        *(
+            _query(flag, {"type": "string"}, "`true` or a comma list turns redaction on; empty or `false` is off.")
+            for flag in ("redact_pii", "redact_pci")
+        ),
+        *(
+            _query(name, speakers, "Speaker-count hint (extension).")
+            for name in ("num_speakers", "min_speakers", "max_speakers")
+        ),
+        _query(
+            "encoding",
+            {"type": "string"},
+            "linear16 | linear32 | mulaw | alaw: the body is headerless PCM "
+            "(unless it starts with a container header); other values are ignored.",
+        ),
+        _query("sample_rate", {"type": "integer", "minimum": 1, "maximum": 384000}, "Rate of headerless PCM."),
+        _query("webhook_url", {"type": "string"}, "Answer `processing` at once and deliver the result here."),
+        _query("webhook_method", {"type": "string", "pattern": "^([Gg][Ee][Tt]|[Pp][Oo][Ss][Tt])$"}),
+        _query("webhook_extra", {"type": "string"}, "JSON object or `k:v,k2:v2` echoed in the callback."),
+        _query("token", {"type": "string"}, "API key, as an alternative to `Authorization: Bearer`."),
+    ]
+    if not legacy:
+        model = {"type": "string", "enum": ["pulse", "pulse-pro"]}
+        parameters.insert(0, _query("model", model, "Which model transcribes.", required=True))
+    return parameters
+
+
+def stt_openapi(legacy: bool = False) -> dict[str, Any]:
+    """`openapi_extra` for `POST /waves/v1/stt/` (and the legacy `/waves/v1/pulse/get_text`)."""
+    bad_request = {"anyOf": [_LEGACY_ERROR if legacy else _ERROR, _REGION_ERROR]}
+    errors = {
+        str(status): {"description": description, "content": {"application/json": {"schema": schema}}}
+        for status, description, schema in [
+            (400, "Invalid option or undecodable audio", bad_request),
+            (401, "Missing or unknown API key", _ERROR),
+            (403, "The key may not use this model", _ERROR),
+            (413, "Body or decoded audio over the limit", _LEGACY_ERROR if legacy else _ERROR),
+            (414, "Request URI too long", _ERROR),
+            (429, "The model's queue is full (see Retry-After)", _ERROR),
+            (503, "Async jobs are not enabled", _ERROR),
+        ]
+    }
+    return {
+        "parameters": _stt_parameters(legacy),
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": _BINARY,
+                "audio/*": _BINARY,
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"url": {"type": "string"}}, "required": ["url"]}
+                },
+            },
+        },
+        "responses": {
+            "200": {"description": "The transcription, or `{status: processing, request_id}` with a webhook"},
+            **errors,
+        },
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -258,17 +257,18 @@ def capped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     proc.stop()
 
 
-def test_session_cap_is_429_and_idle_timeout_closes(capped_server: ServerProcess) -> None:
+def test_session_cap_closes_1008_with_an_error_and_idle_timeout_closes(capped_server: ServerProcess) -> None:
     server = capped_server
 
-    async def go() -> tuple[int, float]:
+    async def go() -> tuple[dict, int | None]:
         async with connect(server, url(server)) as first, connect(server, url(server)) as second:
-            with pytest.raises(InvalidStatus) as info:
-                async with connect(server, url(server)):
-                    pass
-            status = info.value.response.status_code
+            # Over the cap the upgrade succeeds, then an error event and close code 1008 (§4.1).
+            async with connect(server, url(server)) as third:
+                error = json.loads(await asyncio.wait_for(third.recv(), 10))
+                with pytest.raises(websockets.ConnectionClosed):
+                    await asyncio.wait_for(third.recv(), 10)
+                cap_code = third.close_code
             # keep-alives hold `second` open past the idle timeout; `first` is closed by the server
-            started = time.monotonic()
             for _ in range(4):
                 await second.send(json.dumps({"type": "keepalive"}))
                 assert json.loads(await second.recv()) == {"type": "pong"}
@@ -277,8 +277,9 @@ def test_session_cap_is_429_and_idle_timeout_closes(capped_server: ServerProcess
                 while True:
                     await asyncio.wait_for(first.recv(), 10)
             assert second.state == websockets.protocol.State.OPEN
-            return status, time.monotonic() - started
+            return error, cap_code
 
-    status, _ = asyncio.run(go())
-    assert status == 429
+    error, cap_code = asyncio.run(go())
+    assert error["type"] == "error" and "Too many concurrent live sessions" in error["message"]
+    assert cap_code == 1008
     assert wait_no_sessions(server)["active_sessions"] == 0

@@ -127,7 +127,6 @@ class OggOpusDecoder:
         self._buffer = bytearray()
         self._partial_packet = bytearray()
         self._opus = OpusDecoder()
-        self._packets_seen = 0
 
     def _packets(self) -> list[bytes]:
         packets: list[bytes] = []
@@ -162,7 +161,6 @@ class OggOpusDecoder:
         self._buffer += data
         out: list[np.ndarray] = []
         for packet in self._packets():
-            self._packets_seen += 1
             if packet.startswith((b"OpusHead", b"OpusTags")):
                 continue
             out.append(self._opus.decode_packet(packet))

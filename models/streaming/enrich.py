@@ -7,13 +7,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from models.audio import SAMPLE_RATE
 from models.redaction import TokenBook
 from models.speakers import OnlineSpeakerTracker
 from models.stages import Stages
 from models.streaming.jobs import FinalSegment
 from models.transcript import Transcript
-
-SAMPLE_RATE = 16000
 
 
 class AudioRing:

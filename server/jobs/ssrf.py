@@ -171,6 +171,9 @@ class UrlGuard:
             reason = None if named_ok or self.ip_allowed(ip) else blocked_reason(ip)
             if reason is not None:
                 # One bad answer refuses the host: mixing public and private answers is a known trick.
-                raise UrlRefused(f"{what} resolves to a {reason} address ({ip}); refused")
+                raise UrlRefused(
+                    f"{what} resolves to a {reason} address ({ip}); refused: add the network to jobs.fetch.allow "
+                    "(a CIDR or host name in the YAML config) to allow internal hosts"
+                )
             vetted.append(ip)
         return PinnedTarget(url=parsed, host=host, port=port, ip=vetted[0])

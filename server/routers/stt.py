@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -25,13 +26,16 @@ from server.jobs import (
 from server.options import PrerecordedRequest, parse_prerecorded
 from server.params import parse_choice
 from server.prerecorded import build_body, busy, record, run_pipeline, stored_options
-from server.upload import spool_body
+from server.schemas import stt_openapi
+from server.upload import body_pieces, first_file_part, spool_body
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_JSON_BODY = 64 * 1024
 BAD_URL_BODY = "Invalid JSON data: missing or invalid 'url' field"
+# E3 without `language` auto-detects among the European languages (§3.2, PROBE).
+LEGACY_LANGUAGE = "multi-eu"
 
 
 def _jobs(request: Request) -> JobsService:
@@ -43,7 +47,7 @@ def _jobs(request: Request) -> JobsService:
 
 async def _url_from_json(request: Request) -> str:
     raw = b""
-    async for piece in request.stream():
+    async for piece in body_pieces(request):
         raw += piece
         if len(raw) > MAX_JSON_BODY:
             raise ApiError(400, f"{BAD_URL_BODY}: the JSON body is larger than {MAX_JSON_BODY // 1024} KB")
@@ -76,9 +80,8 @@ async def _handle(
         webhook_extra = parse_webhook_extra(params.get("webhook_extra"))
     except WebhookExtraError as exc:
         raise ApiError(400, f"Invalid value for query param: webhook_extra. {exc}") from None
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type.startswith("multipart/"):
-        raise ApiError(400, "Multipart uploads are not supported: send the raw audio bytes as the request body.")
+    full_type = request.headers.get("content-type", "")
+    content_type = full_type.split(";")[0].strip().lower()
     pool = parsed.model.pool
     with ExitStack() as cleanup:
         filename: str | None = None
@@ -100,6 +103,13 @@ async def _handle(
             limits = state.config.limits
             source, size = await spool_body(request, limits.max_upload_bytes, limits.spool_memory_bytes)
             cleanup.enter_context(source)
+            if content_type == "multipart/form-data":
+                body = source
+                source, size, filename = await asyncio.to_thread(
+                    first_file_part, body, full_type, limits.spool_memory_bytes
+                )
+                cleanup.enter_context(source)
+                body.close()
         if webhook_url:
             options = stored_options(params)
             if filename is not None:
@@ -124,7 +134,7 @@ async def _handle(
     return body
 
 
-@router.post("/waves/v1/stt/")
+@router.post("/waves/v1/stt/", openapi_extra=stt_openapi())
 @router.post("/waves/v1/stt", include_in_schema=False)
 async def transcribe(request: Request, api_key: str = Depends(require_api_key)) -> JSONResponse:
     """Unified pre-recorded endpoint (E1, E1'): `model` is required."""
@@ -136,25 +146,21 @@ async def transcribe(request: Request, api_key: str = Depends(require_api_key)) 
         default_model=None,
         default_language=None,
         enabled_features=state.enabled_features,
-        allow_webhook=True,
     )
     check_entitlement(request.state.api_key, parsed.model.name)
     return JSONResponse(await _handle(request, parsed, params, api_key))
 
 
-@router.post("/waves/v1/pulse/get_text")
+@router.post("/waves/v1/pulse/get_text", openapi_extra=stt_openapi(legacy=True))
 @router.post("/waves/v1/pulse/get_text/", include_in_schema=False)
 async def transcribe_legacy(request: Request, api_key: str = Depends(require_api_key)) -> JSONResponse:
     """Legacy Pulse endpoint (E3): always `pulse`; an omitted language auto-detects (multi-eu)."""
     state = request.app.state
     params = {k: v for k, v in request.query_params.items() if k != "model"}
+    if not (params.get("language") or "").strip():
+        params["language"] = LEGACY_LANGUAGE  # stored with an async job too, so the worker decodes the same way
     parsed = parse_prerecorded(
-        state.registry,
-        params,
-        default_model="pulse",
-        default_language="multi-eu",
-        enabled_features=state.enabled_features,
-        allow_webhook=True,
+        state.registry, params, default_model="pulse", default_language=None, enabled_features=state.enabled_features
     )
     check_entitlement(request.state.api_key, parsed.model.name)
     return JSONResponse(await _handle(request, parsed, params, api_key))
