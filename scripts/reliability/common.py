@@ -126,15 +126,14 @@ def log_problems(text: str) -> list[str]:
     return [line for line in text.splitlines() if _LOG_PROBLEM.search(line)]
 
 
-def error_body_ok(response: httpx.Response) -> bool:
-    """A JSON error in the spec §3.6 shape: `{"error": str, ...}` (E1) or the legacy E3 `{"errors": str, ...}`."""
+def error_shape_ok(content: bytes) -> bool:
+    """A JSON error in a spec §3.6 shape: `{"error": str, ...}` (E1), or legacy E3 `{"errors": str, ...}` /
+    `{"message": str}` (401 without a key)."""
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
         return False
-    if not isinstance(body, dict):
-        return False
-    return isinstance(body.get("error"), str) or isinstance(body.get("errors"), str)
+    return isinstance(body, dict) and any(isinstance(body.get(k), str) for k in ("error", "errors", "message"))
 
 
 def health_ok(server: ServerProcess, timeout_s: float = 10.0) -> bool:

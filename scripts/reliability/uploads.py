@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from scripts.reliability.common import ResourceMonitor, auth_headers, error_body_ok, health_ok, log_problems, mib
+from scripts.reliability.common import ResourceMonitor, auth_headers, error_shape_ok, health_ok, log_problems, mib
 from scripts.reliability.corpus import Case
 from tests.helpers import ServerProcess
 
@@ -77,7 +77,7 @@ def send(server: ServerProcess, case: Case, model: str, time_bound_s: float) -> 
     status = response.status_code
     if status >= 500 or status < 200 or 300 <= status < 400:
         return UploadOutcome(case.name, status, seconds, False, f"status: {response.text[:200]}")
-    if status >= 400 and not error_body_ok(response):
+    if status >= 400 and not error_shape_ok(response.content):
         return UploadOutcome(case.name, status, seconds, False, "error body")
     if seconds > time_bound_s:
         return UploadOutcome(case.name, status, seconds, False, "slow")
