@@ -111,7 +111,8 @@ def absurd_wav_cases(pcm16: bytes, rng: random.Random) -> Iterator[Case]:
     """Headers that lie: sizes, rates, channel counts, sample formats; float payloads with NaN/Inf."""
     ctype = "audio/wav"
     lies = {
-        "2^31-samples": {"data_size": 2**31 * 2},
+        "2^31-samples": {"bits": 8, "data_size": 2**31},
+        "2^31-bytes-16-bit": {"data_size": 2**31},
         "data-size-max": {"data_size": 0xFFFFFFFF},
         "riff-size-0": {"riff_size": 0},
         "65535-channels": {"channels": 65535},

@@ -73,6 +73,7 @@ def digit_leak(text: str, golds: list[str]) -> bool:
 def spoken_clips(directory: Path) -> list[Path]:
     if not (shutil.which("espeak-ng") and shutil.which("sox")):
         raise RuntimeError("espeak-ng and sox are needed to speak the secrets (scripts/test installs them)")
+    directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for n, (sentence, _, _) in enumerate(SPOKEN):
         path = directory / f"secret-{n}.wav"
