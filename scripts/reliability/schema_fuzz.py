@@ -63,7 +63,8 @@ def augment(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             missing.append(f"POST {path}: the operation itself")
             continue
         names = {p.get("name") for p in operation.get("parameters", [])}
-        absent = [n for n in SPEC_QUERY if n not in names]
+        # The legacy route takes no `model` (spec §3.3).
+        absent = [n for n in SPEC_QUERY if n not in names and not (n == "model" and path != STT_PATHS[0])]
         if absent:
             missing.append(f"POST {path}: query parameters {', '.join(absent)}")
             operation.setdefault("parameters", []).extend(
@@ -76,6 +77,8 @@ def augment(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if "securitySchemes" not in schema.get("components", {}):
         missing.append("components.securitySchemes (Bearer API key)")
     for path, methods in schema.get("paths", {}).items():
+        if path.endswith("/health"):
+            continue
         for method, operation in methods.items():
             codes = set(operation.get("responses", {}))
             if not codes & {"400", "401", "404", "413", "4XX"}:

@@ -84,7 +84,7 @@ def send(server: ServerProcess, case: Case, model: str, time_bound_s: float) -> 
     return UploadOutcome(case.name, status, seconds, True)
 
 
-def run_uploads(server: ServerProcess, cases: list[Case], *, time_bound_s: float = 30.0, concurrency: int = 2) -> UploadReport:
+def run_uploads(server: ServerProcess, cases: list[Case], *, time_bound_s: float = 60.0, concurrency: int = 2) -> UploadReport:
     """Every case once, models alternating, `concurrency` at a time; RSS sampled throughout."""
     log_offset = len(server.log())
     with ResourceMonitor(server.process.pid) as monitor:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_malformed_uploads_get_200_or_json_4xx_in_time(abuse_server: ServerProcess) -> None:
     # Always includes the absurd headers (1 Hz, 65535 channels, 2^31 samples), NaN/Inf PCM and 30-minute bombs.
     cases = sample(build_corpus(bomb_hours=0.5), 60)
-    report = run_uploads(abuse_server, cases, time_bound_s=30.0)
+    report = run_uploads(abuse_server, cases, time_bound_s=60.0)
     assert report.ok, [f for f in report.failures]
     assert report.server_errors == 0
     nan = {o.case: o.status for o in report.outcomes if "nan" in o.case and o.case.startswith("wav-float")}
