@@ -34,6 +34,9 @@ SPOKEN = (
 REDACT = {"language": "en", "redact_pii": "true", "redact_pci": "true"}
 # A leak: a number (written or spoken) in the text sharing this many consecutive digits with a spoken value.
 LEAK_WINDOW = 4
+# The request line of an access-log entry is what the client sent (URLs, fuzzed junk), never speech the
+# server heard; it is still searched for API keys.
+_REQUEST_LINE = re.compile(r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket) [^"]*"')
 # Log noise that is never speech: timestamps, clock times, addresses, ids.
 _NOISE = re.compile(
     r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?|\d+\.\d+\.\d+\.\d+(?::\d+)?|[0-9a-f]{8}-[0-9a-f-]{27}|"
@@ -127,7 +130,9 @@ def _db_rows(path: Path) -> list[str]:
         conn = sqlite3.connect(Path(tmp) / path.name)
         try:
             tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            return [" | ".join(str(v) for v in row) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"')]
+            # Text cells only: numbers (sizes, durations, unix times) are never speech.
+            return [" | ".join(v for v in row if isinstance(v, str)) for t in tables
+                    for row in conn.execute(f'SELECT * FROM "{t}"')]
         finally:
             conn.close()
 
@@ -144,8 +149,8 @@ def grep_workdir(workdir: Path, report: SecretsReport) -> None:
     for kind, lines in sources.items():
         report.sources[kind] = len(lines)
         for line in lines:
-            lowered = line.lower()
-            if digit_leak(line, golds) or any(name in lowered for name in names):
+            heard = _REQUEST_LINE.sub(" ", line)
+            if digit_leak(heard, golds) or any(name in heard.lower() for name in names):
                 report.hits.append(line[:300])
             if any(key in line for key in keys):
                 report.key_hits.append(line[:300])
