@@ -13,7 +13,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from models.config import load_config
 from models.registry import ModelLoadError, ModelRegistry
 from models.stages import Stages
-from server.access_log import install_token_redaction
 from server.errors import install_error_handlers
 from server.jobs import JobsConfig, JobsService
 from server.prerecorded import make_job_processor
@@ -47,6 +46,8 @@ class RequestIdMiddleware:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    from server.access_log import install_token_redaction  # a ?token= API key never reaches the access log
+
     install_token_redaction()
     config = load_config(settings.config)
     jobs_config = JobsConfig.from_mapping(config.jobs)
