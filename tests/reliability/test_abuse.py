@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_malformed_uploads_get_200_or_json_4xx_in_time(abuse_server: ServerProcess) -> None:
-    # Always includes the absurd headers (1 Hz, 65535 channels, 2^31 samples), NaN/Inf PCM and 30-minute bombs.
-    cases = sample(build_corpus(bomb_hours=0.5), 60)
+    # Always includes the absurd headers (1 Hz, 65535 channels, 2^31 samples), NaN/Inf PCM and 6-minute bombs
+    # (the full suite sends 2-hour ones).
+    cases = sample(build_corpus(bomb_hours=0.1), 60)
     report = run_uploads(abuse_server, cases, time_bound_s=60.0)
     assert report.ok, [f for f in report.failures]
     assert report.server_errors == 0
@@ -41,8 +42,8 @@ def test_websocket_abuse_closes_every_session_cleanly(abuse_server: ServerProces
 
 def test_openapi_fuzzing_finds_no_server_error(abuse_server: ServerProcess) -> None:
     with LoopbackServer(lambda hit: (200, {"Content-Type": "audio/wav"}, b"RIFF")) as loopback:
-        report = run_schema_fuzz(abuse_server, loopback.base, target=150)
-    assert report.requests >= 150 and len(report.per_operation) >= 6
+        report = run_schema_fuzz(abuse_server, loopback.base, target=100)
+    assert report.requests >= 100 and len(report.per_operation) >= 6
     assert not report.failures, report.failures[:10]
     assert report.alive_after and not report.log_lines, report.log_lines
 
