@@ -101,6 +101,8 @@ class Suite:
                 result.schema_missing) + "\n"
         if result.failures:
             notes += "\nFailures:\n" + report.bullet([f"{f.operation} {f.status}: {f.detail}" for f in result.failures])
+        if result.generation_errors:
+            notes += "\nNot generated (schemathesis):\n" + report.bullet(result.generation_errors)
         if result.log_lines:
             notes += "\nServer log:\n" + report.bullet(result.log_lines)
         label = "on" if auth else "off"
