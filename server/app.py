@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from models.registry import ModelLoadError, ModelRegistry
 from models.stages import Stages
 from models.streaming.runtime import LiveRuntime
+from server.access_log import install_token_redaction
 from server.config import fill_process_defaults, load_config
 from server.errors import install_error_handlers
 from server.jobs import JobsService
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    install_token_redaction()  # a ?token= API key never reaches the access log
     config = fill_process_defaults(load_config(settings.config), settings)
 
     @asynccontextmanager

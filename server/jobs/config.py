@@ -35,8 +35,10 @@ class WorkerConfig(_Strict):
     lease_renew_s: float = 15.0
     # Idle workers re-check the store this often even without a wake-up.
     poll_interval_s: float = 1.0
-    # A job whose processing raised (or whose process died) this many times is failed.
+    # A job whose processing raised this many times is failed.
     max_process_attempts: int = 3
+    # A job whose runs were cut short by a restart this many times is failed (it may be what kills the process).
+    max_interruptions: int = 10
     # On stop(), running jobs get this long to finish before they are put back in the queue.
     stop_grace_s: float = 5.0
     janitor_interval_s: float = 30.0

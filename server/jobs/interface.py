@@ -33,8 +33,10 @@ class JobStore(ABC):
         """Record an accepted job; it is durable when this returns."""
 
     @abstractmethod
-    def claim(self, worker_id: str, lease_seconds: float, max_attempts: int | None = None) -> JobRecord | None:
-        """Atomically take the oldest queued job (or a running one whose lease expired)."""
+    def claim(
+        self, worker_id: str, lease_seconds: float, max_attempts: int | None = None, max_interruptions: int | None = None
+    ) -> JobRecord | None:
+        """Atomically take the oldest queued job (or a running one whose lease expired: an interruption, not a failure)."""
 
     @abstractmethod
     def renew_lease(self, request_id: str, worker_id: str, lease_seconds: float) -> bool: ...
@@ -53,11 +55,11 @@ class JobStore(ABC):
 
     @abstractmethod
     def claim_delivery(self, worker_id: str, lease_seconds: float) -> JobRecord | None:
-        """Take one finished job whose webhook is due and not yet delivered."""
+        """Take one finished job whose webhook is due and not yet delivered; counts the attempt before it is sent."""
 
     @abstractmethod
     def record_delivery_attempt(self, request_id: str, error: str, next_attempt_at: float | None) -> None:
-        """A failed callback; next_attempt_at None = give up (delivery_failed)."""
+        """The error of a failed callback (already counted by claim_delivery); next_attempt_at None = give up."""
 
     @abstractmethod
     def mark_delivered(self, request_id: str) -> bool: ...
@@ -67,7 +69,7 @@ class JobStore(ABC):
 
     @abstractmethod
     def requeue_running(self) -> int:
-        """At start-up: jobs a crashed process was running go back to the queue."""
+        """At start-up: jobs a crashed process was running go back to the queue, counted as interrupted, not failed."""
 
     @abstractmethod
     def audio_due(self, now: float | None = None) -> list[tuple[str, Path]]: ...

@@ -63,6 +63,8 @@ class JobRecord:
     delivered_at: float | None
     lease_owner: str | None
     lease_until: float | None
+    # Runs cut short by a restart or an expired lease; they are not counted in `attempts`.
+    interruptions: int = 0
 
     def public_view(self) -> dict[str, Any]:
         """What `GET /waves/v1/stt/jobs/{id}` shows: state, and the result once there is one."""
@@ -74,6 +76,8 @@ class JobRecord:
             "updated_at": self.updated_at,
             "attempts": self.attempts,
         }
+        if self.interruptions:
+            view["interruptions"] = self.interruptions
         if self.error:
             view["error"] = self.error
         if self.webhook_url:

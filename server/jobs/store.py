@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     owner TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    interruptions INTEGER NOT NULL DEFAULT 0,
     result TEXT,
     error TEXT,
     webhook_url TEXT,
@@ -58,8 +59,8 @@ CREATE INDEX IF NOT EXISTS jobs_audio_due ON jobs(audio_delete_at) WHERE audio_d
 """
 
 _JOB_COLUMNS = (
-    "request_id, created_at, updated_at, model, options, audio_path, owner, status, attempts, result, error, "
-    "webhook_url, webhook_method, webhook_extra, delivery_attempts, delivery_error, next_delivery_at, "
+    "request_id, created_at, updated_at, model, options, audio_path, owner, status, attempts, interruptions, "
+    "result, error, webhook_url, webhook_method, webhook_extra, delivery_attempts, delivery_error, next_delivery_at, "
     "delivered_at, lease_owner, lease_until"
 )
 
@@ -83,6 +84,13 @@ class SqliteJobStore(JobStore):
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._conn.executescript(_JOB_SCHEMA + requestlog.SCHEMA)
+        self._add_interruptions_column()
+
+    def _add_interruptions_column(self) -> None:
+        # Files written before runs cut short by a restart were counted apart from failed runs.
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(jobs)")}
+        if "interruptions" not in columns:
+            self._conn.execute("ALTER TABLE jobs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -135,26 +143,35 @@ class SqliteJobStore(JobStore):
         assert record is not None
         return record
 
-    def claim(self, worker_id: str, lease_seconds: float, max_attempts: int | None = None) -> JobRecord | None:
+    def claim(
+        self, worker_id: str, lease_seconds: float, max_attempts: int | None = None, max_interruptions: int | None = None
+    ) -> JobRecord | None:
         now = time.time()
         with self._tx() as conn:
             for _ in range(CLAIM_SCAN_LIMIT):
                 row = conn.execute(
-                    "SELECT request_id, attempts FROM jobs WHERE status = 'queued' "
+                    "SELECT request_id, status, attempts, interruptions FROM jobs WHERE status = 'queued' "
                     "OR (status = 'running' AND lease_until < ?) ORDER BY created_at, rowid LIMIT 1",
                     (now,),
                 ).fetchone()
                 if row is None:
                     return None
-                if max_attempts is not None and row["attempts"] >= max_attempts:
-                    # Each earlier run died without reporting (e.g. the process was killed mid-job).
-                    message = f"processing did not finish after {row['attempts']} attempts"
+                # A lease that ran out means its run was cut short (crash, stall), not that it failed:
+                # the run is counted as an interruption and its attempt is given back.
+                expired = 1 if row["status"] == "running" else 0
+                interruptions = row["interruptions"] + expired
+                if max_interruptions is not None and interruptions >= max_interruptions:
+                    # Each of these runs died without reporting: the job may be what kills the process.
+                    message = f"processing was interrupted {interruptions} times (the server stopped mid-job)"
                     self._finish_failed(conn, row["request_id"], message, now)
                     continue
+                if max_attempts is not None and row["attempts"] - expired >= max_attempts:
+                    self._finish_failed(conn, row["request_id"], f"processing failed {row['attempts']} times", now)
+                    continue
                 conn.execute(
-                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, "
-                    "lease_until = ?, updated_at = ? WHERE request_id = ?",
-                    (worker_id, now + lease_seconds, now, row["request_id"]),
+                    "UPDATE jobs SET status = 'running', attempts = attempts + 1 - ?, interruptions = ?, "
+                    "lease_owner = ?, lease_until = ?, updated_at = ? WHERE request_id = ?",
+                    (expired, interruptions, worker_id, now + lease_seconds, now, row["request_id"]),
                 )
                 return self._row(conn, row["request_id"])
         return None
@@ -237,9 +254,11 @@ class SqliteJobStore(JobStore):
             ).fetchone()
             if row is None:
                 return None
+            # The attempt is counted before anything is sent, so a kill mid-send still shows it.
             conn.execute(
-                "UPDATE jobs SET delivery_owner = ?, delivery_lease_until = ? WHERE request_id = ?",
-                (worker_id, now + lease_seconds, row["request_id"]),
+                "UPDATE jobs SET delivery_owner = ?, delivery_lease_until = ?, delivery_attempts = delivery_attempts + 1, "
+                "updated_at = ? WHERE request_id = ?",
+                (worker_id, now + lease_seconds, now, row["request_id"]),
             )
             return self._row(conn, row["request_id"])
 
@@ -247,7 +266,7 @@ class SqliteJobStore(JobStore):
         now = time.time()
         with self._tx() as conn:
             conn.execute(
-                "UPDATE jobs SET delivery_attempts = delivery_attempts + 1, delivery_error = ?, next_delivery_at = ?, "
+                "UPDATE jobs SET delivery_error = ?, next_delivery_at = ?, "
                 "delivery_owner = NULL, delivery_lease_until = NULL, updated_at = ? "
                 "WHERE request_id = ? AND delivered_at IS NULL",
                 (error, next_attempt_at, now, request_id),
@@ -262,7 +281,7 @@ class SqliteJobStore(JobStore):
         now = time.time()
         with self._tx() as conn:
             cur = conn.execute(
-                "UPDATE jobs SET status = 'delivered', delivered_at = ?, delivery_attempts = delivery_attempts + 1, "
+                "UPDATE jobs SET status = 'delivered', delivered_at = ?, "
                 "delivery_error = NULL, next_delivery_at = NULL, delivery_owner = NULL, delivery_lease_until = NULL, "
                 "audio_delete_at = ?, updated_at = ? WHERE request_id = ? AND delivered_at IS NULL",
                 (now, now + self.audio_retention_s, now, request_id),
@@ -275,9 +294,10 @@ class SqliteJobStore(JobStore):
 
     def requeue_running(self) -> int:
         with self._tx() as conn:
+            # Start-up after a crash: those runs were cut short, they did not fail (see claim()).
             cur = conn.execute(
-                "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = ? "
-                "WHERE status = 'running'",
+                "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1, "
+                "lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE status = 'running'",
                 (time.time(),),
             )
             conn.execute("UPDATE jobs SET delivery_owner = NULL, delivery_lease_until = NULL")
@@ -336,6 +356,7 @@ def _record(row: sqlite3.Row) -> JobRecord:
         owner=row["owner"],
         status=JobStatus(row["status"]),
         attempts=row["attempts"],
+        interruptions=row["interruptions"],
         result=json.loads(row["result"]) if row["result"] else None,
         error=row["error"],
         webhook_url=row["webhook_url"],

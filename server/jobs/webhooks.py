@@ -219,7 +219,8 @@ class WebhookDeliverer:
             "User-Agent": "pulse-server-webhook/1",
             TIMESTAMP_HEADER: str(stamp),
             "X-Pulse-Request-Id": job.request_id,
-            "X-Pulse-Delivery-Attempt": str(job.delivery_attempts + 1),
+            # claim_delivery counted this attempt before it was handed over.
+            "X-Pulse-Delivery-Attempt": str(job.delivery_attempts),
         }
         url = target.request_url()
         if job.webhook_method.upper() == "GET":
@@ -252,8 +253,8 @@ class WebhookDeliverer:
         return DeliveryOutcome(ok=False, error=error, permanent=True, status_code=code)
 
     def next_attempt_at(self, job: JobRecord, outcome: DeliveryOutcome, now: float | None = None) -> float | None:
-        """When to try again after a failed attempt; None = give up."""
-        done = job.delivery_attempts + 1
+        """When to try again after a failed attempt (already counted in job.delivery_attempts); None = give up."""
+        done = job.delivery_attempts
         if outcome.permanent or done >= self.config.max_attempts:
             return None
         if outcome.retry_after_s is not None:

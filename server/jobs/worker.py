@@ -191,7 +191,9 @@ class JobsService:
         worker = self.config.worker
         while not self._stopping.is_set():
             try:
-                job = await asyncio.to_thread(self.store.claim, worker_id, worker.lease_s, worker.max_process_attempts)
+                job = await asyncio.to_thread(
+                    self.store.claim, worker_id, worker.lease_s, worker.max_process_attempts, worker.max_interruptions
+                )
             except Exception:
                 log.exception("claim failed")
                 job = None
@@ -255,6 +257,8 @@ class JobsService:
             if job is None:
                 await self._idle(self._signals.delivery)
                 continue
+            # claim_delivery has already counted this attempt durably: a kill from here on
+            # re-sends at most once, and the status shows the attempt that was cut short.
             outcome = await self.deliverer.deliver_once(job)
             if outcome.ok:
                 await asyncio.to_thread(self.store.mark_delivered, job.request_id)

@@ -1,0 +1,24 @@
+"""One real server for the fast reliability subset (redaction on, transcripts kept in the request log)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.reliability.__main__ import MAIN_CONFIG
+from scripts.reliability.common import launch
+from tests.helpers import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def reliability_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("reliability")
+
+
+@pytest.fixture(scope="session")
+def abuse_server(reliability_dir: Path) -> Iterator[ServerProcess]:
+    server = launch(reliability_dir, "abuse", overrides=MAIN_CONFIG)
+    yield server
+    server.stop()
