@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import JFK, ServerProcess, load_pcm, start_server
-from tests.jobs_loopback import WebhookReceiver, wait_until
+from tests.support.loopback import WebhookReceiver, wait_until
 from tests.test_jobs_http import jobs_config
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ from scripts.reliability.secrets_grep import SecretsReport, grep_workdir, send_s
 from scripts.reliability.uploads import run_uploads
 from scripts.reliability.ws_abuse import build_cases, run_ws_abuse, sample_cases
 from tests.helpers import ServerProcess
-from tests.jobs_loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 pytestmark = pytest.mark.slow
 

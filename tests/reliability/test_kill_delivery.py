@@ -11,7 +11,7 @@ import pytest
 from scripts.reliability.common import launch
 from scripts.reliability.kill import FAST_START, HoldingReceiver, job_status, sigkill, submit
 from tests.helpers import JFK, load_pcm, write_wav
-from tests.jobs_loopback import wait_until
+from tests.support.loopback import wait_until
 
 pytestmark = pytest.mark.slow
 
