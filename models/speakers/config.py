@@ -110,10 +110,14 @@ class ClassifierConfig(_Strict):
 
 
 class GenderConfig(ClassifierConfig):
+    """`stages.gender`: the embedded head trained on LibriSpeech unless the YAML says otherwise."""
+
     weights: str = "gender.npz"
 
 
 class EmotionConfig(ClassifierConfig):
+    """`stages.emotion`: the embedded RAVDESS head unless the YAML says otherwise."""
+
     # RAVDESS-trained head: CC BY-NC-SA 4.0 (non-commercial). See weights/README.md.
     weights: str = "emotion.npz"
 
