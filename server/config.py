@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
 
@@ -44,8 +45,10 @@ def load_config(path: str | Path) -> ServerConfig:
         raise ValueError(f"cannot read config {path}: no such file")
     try:
         values = YamlConfigSettingsSource(ServerConfig, yaml_file=path)()
-    except Exception as exc:  # yaml's parser errors carry the line and column
+    except yaml.YAMLError as exc:  # carries the line and column
         raise ValueError(f"cannot parse config {path}: {exc}") from exc
+    except (TypeError, ValueError) as exc:  # a list or a scalar at the top
+        raise ValueError(f"invalid config {path}: the top level must be a mapping of sections (models, …)") from exc
     try:
         return ServerConfig(**values)
     except ValidationError as exc:

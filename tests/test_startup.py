@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from models.config import StagesConfig
+from models.stages import Stages
 from models.streaming.config import LiveModelConfig, LiveServerConfig
 from server.config import fill_process_defaults, load_config
 from server.jobs import JobsConfig
@@ -64,6 +65,28 @@ def test_bad_key_fails_naming_its_path(tmp_path: Path, edit: dict, message: str)
     with pytest.raises(ValueError, match=f"invalid config {path}") as caught:
         load_config(path)
     assert message in str(caught.value)
+
+
+def test_unreadable_configs_say_why(tmp_path: Path) -> None:
+    for text, message in [
+        ("- models\n- stages\n", "the top level must be a mapping"),
+        ("models: [\n", "cannot parse config"),
+        ("", "models: Field required"),
+    ]:
+        path = tmp_path / "config.yaml"
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_config(path)
+    with pytest.raises(ValueError, match="no such file"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_disabled_stages_load_nothing_and_serve_no_options(tmp_path: Path) -> None:
+    off = {"enabled": False}
+    edit = {"stages": {"diarization": off, "gender": off, "emotion": off, "redaction": off}}
+    stages = Stages.load(load_config(_write_config(tmp_path, edit)).stages)
+    assert stages.speakers is None and stages.redactor is None
+    assert stages.features == frozenset()
 
 
 def test_env_overrides_nested_keys_and_its_typos_fail(monkeypatch: pytest.MonkeyPatch) -> None:

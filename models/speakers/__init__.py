@@ -1,7 +1,7 @@
 """Who spoke and how: diarization, gender and emotion built on one shared per-request embedding track."""
 
 from models.speakers.analyzer import EMOTION_LABELS, GENDER_LABELS, SpeakerAnalyzer, SpeakerJob
-from models.speakers.config import ClassifierConfig, DiarizationConfig, EmbeddingConfig, SpeakerStagesConfig, VadConfig
+from models.speakers.config import ClassifierConfig, DiarizationConfig, EmbeddingConfig, SpeakerStagesConfig
 from models.speakers.online import OnlineSpeakerTracker
 
 __all__ = [
@@ -14,5 +14,4 @@ __all__ = [
     "SpeakerAnalyzer",
     "SpeakerJob",
     "SpeakerStagesConfig",
-    "VadConfig",
 ]

@@ -9,7 +9,7 @@ from pydantic import Field
 from models.streaming.config import _Strict
 
 
-class VadConfig(_Strict):
+class SpeakerVadConfig(_Strict):
     """Silero VAD (bundled with faster-whisper) used to find where speakers talk."""
 
     # 0.2 rather than Silero's usual 0.5: AMI's quiet far-field speech is otherwise missed
@@ -53,7 +53,7 @@ class DiarizationConfig(_Strict):
     # `false` with gender and emotion also off: the speaker stages are not loaded (their options get a 400).
     enabled: bool = True
     backend: str = "embedded"
-    vad: VadConfig = Field(default_factory=VadConfig)
+    vad: SpeakerVadConfig = Field(default_factory=SpeakerVadConfig)
     # Clustering: spectral clustering on a pruned cosine-affinity matrix; eigengap picks the count.
     clustering: str = "spectral"
     max_speakers: int = 8
@@ -110,10 +110,14 @@ class ClassifierConfig(_Strict):
 
 
 class GenderConfig(ClassifierConfig):
+    """`stages.gender`: the embedded head trained on LibriSpeech unless the YAML says otherwise."""
+
     weights: str = "gender.npz"
 
 
 class EmotionConfig(ClassifierConfig):
+    """`stages.emotion`: the embedded RAVDESS head unless the YAML says otherwise."""
+
     # RAVDESS-trained head: CC BY-NC-SA 4.0 (non-commercial). See weights/README.md.
     weights: str = "emotion.npz"
 

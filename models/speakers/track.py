@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.speakers.config import EmbeddingConfig, VadConfig
+from models.speakers.config import EmbeddingConfig, SpeakerVadConfig
 from models.speakers.embedder import MEL_HOP, SAMPLE_RATE, ResemblyzerEmbedder
 from models.speakers.prosody import PROSODY_DIM, window_prosody
 
@@ -44,7 +44,7 @@ class EmbeddingTrack:
         return inside
 
 
-def speech_regions(audio: np.ndarray, vad: VadConfig) -> list[tuple[int, int]]:
+def speech_regions(audio: np.ndarray, vad: SpeakerVadConfig) -> list[tuple[int, int]]:
     """Sample spans where Silero VAD (bundled with faster-whisper) hears speech."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
@@ -86,7 +86,7 @@ def build_track(
     offset: float,
     embedder: ResemblyzerEmbedder,
     embedding: EmbeddingConfig,
-    vad: VadConfig,
+    vad: SpeakerVadConfig,
     regions: list[tuple[int, int]] | None = None,
 ) -> EmbeddingTrack:
     """Embedding track of one chunk (16 kHz float32 mono) whose first sample sits at `offset` seconds."""
