@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.audio import AudioDecodeError, AudioTooLong, DecodeLimits, decode_audio
-from tests.audio_inputs import Pipe, wav_bytes
+from tests.support.audio_inputs import Pipe, wav_bytes
 
 
 def test_one_hertz_header_is_refused_before_decoding() -> None:

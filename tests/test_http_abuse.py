@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.audio_inputs import wav_bytes
+from tests.support.audio_inputs import wav_bytes
 from tests.helpers import REPO, ServerProcess, start_server
 
 pytestmark = pytest.mark.slow

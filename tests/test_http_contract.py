@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import JFK, ServerProcess, load_pcm, start_server
-from tests.support.loopback import WebhookReceiver, wait_until
-from tests.test_jobs_http import jobs_config
+from tests.support.loopback import WebhookReceiver, jobs_yaml, wait_until
 
 pytestmark = pytest.mark.slow
 STT = "/waves/v1/stt/"
@@ -22,7 +21,7 @@ KEY_PHRASE = "ask not what your country"
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("contract")
-    server = start_server(jobs_config(root, ["127.0.0.1/32"]), root / "server.log")
+    server = start_server(jobs_yaml(root, ["127.0.0.1/32"]), root / "server.log")
     yield server
     server.stop()
 

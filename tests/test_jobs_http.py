@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import yaml
 
-from tests.helpers import JFK, PULSE_ONLY_KEY, REPO, ServerProcess, load_pcm, start_server, wer, write_wav
-from tests.support.loopback import LoopbackServer, WebhookReceiver, wait_until
+from tests.helpers import JFK, PULSE_ONLY_KEY, ServerProcess, load_pcm, start_server, wer, write_wav
+from tests.support.loopback import LoopbackServer, WebhookReceiver, jobs_yaml, wait_until
 
 pytestmark = pytest.mark.slow  # real server and models
 
@@ -24,23 +23,13 @@ JFK_WORDS = (
 )
 
 
-def jobs_config(tmp: Path, allow: list[str]) -> Path:
-    config = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
-    config["jobs"] = {
-        "webhook": {"base_delay_s": 0.05, "max_delay_s": 0.5},
-        "worker": {"poll_interval_s": 0.1, "lease_s": 30, "lease_renew_s": 5},
-        "fetch": {"allow": allow},
-    }
-    path = tmp / "jobs.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("jobs")
     server = start_server(
-        jobs_config(root, ["127.0.0.1/32"]),
+        jobs_yaml(root, ["127.0.0.1/32"]),
         root / "server.log",
         env={"PULSE_WEBHOOK_SECRET": SECRET, "PULSE_DATA_DIR": str(root / "data")},
     )
@@ -239,7 +228,7 @@ def test_sigkill_mid_job_then_restart_delivers_every_job_once(tmp_path: Path) ->
     pcm = load_pcm(JFK)
     long_audio = write_wav(np.concatenate([pcm] * 4), tmp_path / "jfk4.wav").read_bytes()  # ~44 s each
     data_dir = tmp_path / "data"
-    config = jobs_config(tmp_path, ["127.0.0.1/32"])
+    config = jobs_yaml(tmp_path, ["127.0.0.1/32"])
     env = {"PULSE_WEBHOOK_SECRET": SECRET, "PULSE_DATA_DIR": str(data_dir)}
     with WebhookReceiver(SECRET) as receiver:
         first = start_server(config, tmp_path / "first.log", env=env)

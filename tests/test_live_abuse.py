@@ -17,7 +17,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from tests.helpers import JFK, ServerProcess, load_pcm
-from tests.test_live_protocol import collect_until, connect, pcm16, send_audio, url
+from tests.support.live import collect_until, connect, pcm16, send_audio, url
 
 pytestmark = pytest.mark.slow
 TEN_MB = 10 * 1024 * 1024

@@ -12,8 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import yaml
+
 from server.jobs.config import JobsConfig
 from server.jobs.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from tests.helpers import REPO
 
 
 @dataclass
@@ -175,3 +178,16 @@ def fast_jobs_config(data_dir: Path, secret: str) -> JobsConfig:
     config.fetch.allow = ["127.0.0.1/32"]
     config.worker.poll_interval_s = 0.05
     return config
+
+
+def jobs_yaml(tmp: Path, allow: list[str]) -> Path:
+    """configs/default.yaml with fast webhook/worker timings and `allow` as the fetch allow-list."""
+    config = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+    config["jobs"] = {
+        "webhook": {"base_delay_s": 0.05, "max_delay_s": 0.5},
+        "worker": {"poll_interval_s": 0.1, "lease_s": 30, "lease_renew_s": 5},
+        "fetch": {"allow": allow},
+    }
+    path = tmp / "jobs.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
