@@ -8,6 +8,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.operator_config import MetricsConfig, OpenAIConfig, PlaygroundConfig
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -88,6 +90,9 @@ class PulseConfig(_Strict):
     stages: dict[str, Any] = Field(default_factory=dict)
     live: dict[str, Any] = Field(default_factory=dict)
     jobs: dict[str, Any] = Field(default_factory=dict)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
+    playground: PlaygroundConfig = Field(default_factory=PlaygroundConfig)
 
 
 def load_config(path: str | Path) -> PulseConfig:

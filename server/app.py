@@ -15,8 +15,9 @@ from models.registry import ModelLoadError, ModelRegistry
 from models.stages import Stages
 from server.errors import install_error_handlers
 from server.jobs import JobsConfig, JobsService
+from server.metrics import install_metrics
 from server.prerecorded import make_job_processor
-from server.routers import analytics, health, jobs, live, stt
+from server.routers import analytics, health, jobs, live, openai, playground, ready, stt
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,4 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(jobs.router)
     app.include_router(analytics.router)
+    install_metrics(app)
+    app.include_router(ready.router)
+    app.include_router(openai.router)
+    app.include_router(playground.router)
     return app

@@ -46,11 +46,13 @@ async def run_pipeline(state: State, parsed: PrerecordedRequest, source: BinaryI
     """Run the blocking pipeline on the model's pool; map input errors to 400 and a full pool to 429."""
     options = parsed.pipeline_options()
     try:
-        return await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
+        result = await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
     except PoolFull as exc:
         raise busy(exc.retry_after) from None
     except AudioDecodeError as exc:
         raise ApiError(400, str(exc)) from None
+    state.metrics.observe_transcription(parsed.model.name, result.transcript.duration, result.processing_seconds)
+    return result
 
 
 async def record(
