@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 from models.asr import AsrOptions
 from models.audio import SAMPLE_RATE, iter_chunks, iter_pcm_blocks
+from models.config import DecodeConfig
 from models.languages import LanguagePlan
 from models.registry import LoadedModel
 from models.stages import Stages
@@ -39,6 +40,10 @@ class TranscribeOptions:
     speakers: SpeakerOptions = SpeakerOptions()
     redact_pii: bool = False
     redact_pci: bool = False
+    # OpenAI-compatible API: translate to English, an initial prompt, a per-request decoding override.
+    asr_task: str = "transcribe"
+    prompt: str | None = None
+    decode: DecodeConfig | None = None
 
 
 @dataclass
@@ -80,7 +85,8 @@ def transcribe_file(
         for index, (offset, audio) in enumerate(chunks):
             samples += audio.size
             transcript.num_chunks = index + 1
-            result = engine.transcribe_chunk(audio, AsrOptions(plan=plan, word_timestamps=need_words), offset)
+            asr = AsrOptions(plan=plan, word_timestamps=need_words, initial_prompt=options.prompt, task=options.asr_task)
+            result = engine.transcribe_chunk(audio, asr, offset, options.decode)
             if speaker_job is not None:
                 speaker_job.add_chunk(audio, offset)
             if result.language and result.text:
