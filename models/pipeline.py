@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -44,6 +45,8 @@ class TranscribeOptions:
     asr_task: str = "transcribe"
     prompt: str | None = None
     decode: DecodeConfig | None = None
+    # Called with the seconds of audio done after each chunk (the CLI's progress bar).
+    progress: Callable[[float], None] | None = None
 
 
 @dataclass
@@ -100,6 +103,8 @@ def transcribe_file(
             if result.text:
                 texts.append(result.text)
             transcript.words.extend(result.words)
+            if options.progress is not None:
+                options.progress(samples / SAMPLE_RATE)
         if transcript.language is None:
             transcript.language = plan.pinned or (plan.candidates[0] if plan.candidates else None)
         transcript.languages = [transcript.language] if transcript.language else []

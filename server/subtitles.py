@@ -13,6 +13,7 @@ from models.utterances import join_words
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual broadcast limit
 MAX_CUE_SECONDS = 7.0
+CLAUSE_END = (",", ";", ":", "—")
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,22 @@ def build_cues(transcript: Transcript) -> list[Cue]:
             too_long = len(join_words(candidate, transcript.language)) > MAX_CUE_CHARS
             too_slow = word.end - (current[0].start if current else word.start) > MAX_CUE_SECONDS
             if current and (too_long or too_slow):
-                cues.append(_cue(current, transcript.language))
-                current = [word]
+                cut = _cut_point(current)
+                cues.append(_cue(current[:cut], transcript.language))
+                current = [*current[cut:], word]
             else:
                 current = candidate
         if current:
             cues.append(_cue(current, transcript.language))
     return cues
+
+
+def _cut_point(words: list[Word]) -> int:
+    """Where a full cue ends: after its last clause punctuation in the second half, else after every word."""
+    for index in range(len(words) - 1, len(words) // 2 - 1, -1):
+        if words[index].word.endswith(CLAUSE_END):
+            return index + 1
+    return len(words)
 
 
 def _cue(words: list[Word], language: str | None) -> Cue:
