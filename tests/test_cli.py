@@ -16,7 +16,9 @@ from tests.test_openai_api import JFK_TEXT, parse_cues
 from tests.text_utils import wer
 
 pytestmark = pytest.mark.slow
-CLI = [sys.executable, "-m", "server.cli"]
+# The installed console script, as a person types it (the module form only where it is not installed).
+ENTRY_POINT = Path(sys.executable).parent / "pulse-server"
+CLI = [str(ENTRY_POINT)] if ENTRY_POINT.exists() else [sys.executable, "-m", "server.cli"]
 ENV = {**os.environ, "PULSE_CACHE_DIR": str(REPO / ".cache")}
 
 

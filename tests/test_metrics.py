@@ -93,7 +93,13 @@ def test_http_and_pipeline_counters_move(metrics_server: ServerProcess) -> None:
     before = scrape(metrics_server)
     assert transcribe(metrics_server).status_code == 200
     assert transcribe(metrics_server, language="xx").status_code == 400
+    openai_call = httpx.post(f"{metrics_server.base_url}/v1/audio/transcriptions", headers=metrics_server.auth,
+                             data={"model": "whisper-1"}, files={"file": JFK.open("rb")}, timeout=120)
+    assert openai_call.status_code == 200
     after = scrape(metrics_server)
+    via_openai = dict(route="/v1/audio/transcriptions", method="POST", model="pulse", status="200")
+    assert value(after, "pulse_http_requests_total", **via_openai) == value(
+        before, "pulse_http_requests_total", **via_openai) + 1
     route = "/waves/v1/stt/"
     ok = dict(route=route, method="POST", model="pulse", status="200")
     assert value(after, "pulse_http_requests_total", **ok) == value(before, "pulse_http_requests_total", **ok) + 1
@@ -105,9 +111,9 @@ def test_http_and_pipeline_counters_move(metrics_server: ServerProcess) -> None:
     duration = len(load_pcm(JFK)) / 16000
     gained = value(after, "pulse_audio_seconds_total", model="pulse") - value(before, "pulse_audio_seconds_total",
                                                                             model="pulse")
-    assert gained == pytest.approx(duration, abs=0.1)
+    assert gained == pytest.approx(2 * duration, abs=0.1)  # the Pulse and the OpenAI request
     rtf = "pulse_real_time_factor_count"
-    assert value(after, rtf, model="pulse") == value(before, rtf, model="pulse") + 1
+    assert value(after, rtf, model="pulse") == value(before, rtf, model="pulse") + 2
     assert value(after, "pulse_processing_seconds_total", model="pulse") > value(
         before, "pulse_processing_seconds_total", model="pulse")
     assert value(after, "pulse_queue_depth", model="pulse") == 0
