@@ -199,6 +199,9 @@ async def _answer(request: Request, task: str, key: Any, form: FormData) -> Resp
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise OpenAIError(400, "Missing required field 'file' (the audio file).", param="file")
+    limit = request.app.state.config.limits.max_upload_bytes
+    if upload.size is not None and upload.size > limit:  # a chunked body has no content-length to check first
+        raise OpenAIError(413, f"File size exceeds maximum limit of {limit // (1024 * 1024)}MB.", param="file")
     name = _text_field(form, "model")
     if name is None:
         raise OpenAIError(400, "Missing required field 'model'.", param="model")
