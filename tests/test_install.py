@@ -35,3 +35,16 @@ def test_serve_test_and_ci_use_the_same_script() -> None:
 def test_install_refuses_without_an_interpreter() -> None:
     result = subprocess.run(["bash", str(REPO / "scripts" / "install")], capture_output=True, text=True)
     assert result.returncode != 0 and "usage: scripts/install PYTHON" in result.stderr
+
+
+def test_wheel_carries_the_playground(tmp_path) -> None:
+    """Docker installs the checkout as a wheel (not editable): the static playground must be inside it."""
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp_path), str(REPO)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("pulse_server-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in ("index.html", "playground.js", "playground.css"):
+        assert f"server/static/playground/{name}" in names
