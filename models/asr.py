@@ -36,6 +36,7 @@ class AsrOptions:
     word_timestamps: bool = False
     hotwords: str | None = None
     initial_prompt: str | None = None
+    task: str = "transcribe"  # or "translate" (to English, multilingual models)
 
 
 class WhisperEngine:
@@ -101,6 +102,7 @@ class WhisperEngine:
             hallucination_silence_threshold=decode.hallucination_silence_threshold,
             hotwords=options.hotwords,
             initial_prompt=options.initial_prompt,
+            task=options.task,
         )
         texts: list[str] = []
         words: list[Word] = []

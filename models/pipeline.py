@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from models.asr import AsrOptions
 from models.audio import SAMPLE_RATE, DecodeLimits, RawPcm, iter_chunks, iter_pcm_blocks
+from models.config import DecodeConfig
 from models.languages import LanguagePlan
 from models.registry import LoadedModel
 from models.stages import Stages
@@ -41,6 +43,12 @@ class TranscribeOptions:
     redact_pci: bool = False
     decode_limits: DecodeLimits = DecodeLimits()
     raw_pcm: RawPcm | None = None
+    # OpenAI-compatible API: translate to English, an initial prompt, a per-request decoding override.
+    asr_task: str = "transcribe"
+    prompt: str | None = None
+    decode: DecodeConfig | None = None
+    # Called with the seconds of audio done after each chunk (the CLI's progress bar).
+    progress: Callable[[float], None] | None = None
 
 
 @dataclass
@@ -82,7 +90,8 @@ def transcribe_file(
         for index, (offset, audio) in enumerate(chunks):
             samples += audio.size
             transcript.num_chunks = index + 1
-            result = engine.transcribe_chunk(audio, AsrOptions(plan=plan, word_timestamps=need_words), offset)
+            asr = AsrOptions(plan=plan, word_timestamps=need_words, initial_prompt=options.prompt, task=options.asr_task)
+            result = engine.transcribe_chunk(audio, asr, offset, options.decode)
             if speaker_job is not None:
                 speaker_job.add_chunk(audio, offset)
             if result.language and result.text:
@@ -96,6 +105,8 @@ def transcribe_file(
             if result.text:
                 texts.append(result.text)
             transcript.words.extend(result.words)
+            if options.progress is not None:
+                options.progress(samples / SAMPLE_RATE)
         if transcript.language is None:
             transcript.language = plan.pinned or (plan.candidates[0] if plan.candidates else None)
         transcript.languages = [transcript.language] if transcript.language else []

@@ -17,18 +17,11 @@ ensure_env() {
   fi
   local stamp="$VENV/.pulse-installed-$extras"
   local want
-  want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+  want="$(cat "$ROOT/pyproject.toml" "$ROOT/scripts/install" | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
   echo "[pulse] installing into $VENV (extras: ${extras:-none})" >&2
-  # CPU torch first: with it in place, the project's torch range installs nothing more.
-  "$VENV/bin/pip" install -q torch==2.13.0 2> >(grep -v "is ignored: it is neither" >&2)
-  # resemblyzer's metadata pulls the compiled webrtcvad and the old `typing` backport; its real
-  # needs (librosa, scipy, webrtcvad-wheels, torch) are in pyproject.toml.
-  "$VENV/bin/pip" install -q --no-deps resemblyzer==0.1.4 2> >(grep -v "is ignored: it is neither" >&2)
-  local spec="$ROOT"
-  [ -n "$extras" ] && spec="$ROOT[$extras]"
-  "$VENV/bin/pip" install -q -e "$spec" 2> >(grep -v "is ignored: it is neither" >&2)
+  PULSE_EDITABLE=1 "$ROOT/scripts/install" "$VENV/bin/python" "$extras"
   echo "$want" > "$stamp"
 }

@@ -15,9 +15,10 @@ from server.access_log import install_token_redaction
 from server.config import fill_process_defaults, load_config
 from server.errors import install_error_handlers
 from server.jobs import JobsService
+from server.metrics import install_metrics
 from server.middleware import RequestIdMiddleware
 from server.prerecorded import make_job_processor
-from server.routers import analytics, health, jobs, live, stt
+from server.routers import analytics, health, jobs, live, openai, playground, ready, stt
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,4 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(jobs.router)
     app.include_router(analytics.router)
+    install_metrics(app)
+    app.include_router(ready.router)
+    app.include_router(openai.router)
+    app.include_router(playground.router)
     return app

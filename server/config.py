@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from models.config import PulseConfig, describe_errors
 from server.jobs.config import JobsConfig
+from server.operator_config import MetricsConfig, OpenAIConfig, PlaygroundConfig
 from server.settings import Settings
 
 
@@ -21,6 +22,9 @@ class ServerConfig(PulseConfig, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PULSE_", env_nested_delimiter="__", extra="forbid")
 
     jobs: JobsConfig = Field(default_factory=JobsConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
+    playground: PlaygroundConfig = Field(default_factory=PlaygroundConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -47,13 +47,15 @@ async def run_pipeline(state: State, parsed: PrerecordedRequest, source: BinaryI
     limits = state.config.limits
     options = parsed.pipeline_options(DecodeLimits(limits.max_audio_seconds, limits.min_sample_rate))
     try:
-        return await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
+        result = await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
     except PoolFull as exc:
         raise busy(exc.retry_after) from None
     except AudioTooLong as exc:
         raise ApiError(413, str(exc)) from None
     except AudioDecodeError as exc:
         raise ApiError(400, str(exc)) from None
+    state.metrics.observe_transcription(parsed.model.name, result.transcript.duration, result.processing_seconds)
+    return result
 
 
 async def record(

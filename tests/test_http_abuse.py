@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.support.audio_inputs import wav_bytes
 from tests.helpers import REPO, ServerProcess, start_server
+from tests.support.audio_inputs import wav_bytes
 
 pytestmark = pytest.mark.slow
 CAP_SECONDS = 60

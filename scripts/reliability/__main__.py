@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.loopback import LoopbackServer
-
 from scripts.benchlib import REPO
 from scripts.reliability import report
 from scripts.reliability.common import launch
@@ -25,6 +23,7 @@ from scripts.reliability.soak import run_soak
 from scripts.reliability.uploads import run_uploads
 from scripts.reliability.ws_abuse import build_cases, run_ws_abuse, sample_cases
 from tests.helpers import ServerProcess
+from tests.support.loopback import LoopbackServer
 
 PARTS = ("secrets", "fuzz", "uploads", "ws", "kill", "soak")
 # Operators may keep transcripts in the request log; never for redacted requests, which is what is checked.

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.loopback import Hit, LoopbackServer, Reply, wait_until
 
 from scripts.benchlib import DATA, manifest
 from scripts.reliability.common import auth_headers, launch
 from tests.helpers import ServerProcess
+from tests.support.loopback import Hit, LoopbackServer, Reply, wait_until
 
 # The model and stages the jobs here do not use: left out, so each restart is quicker.
 FAST_START = {

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.loopback import LoopbackServer, wait_until
 from websockets.asyncio.client import connect
 
 from models.redaction.numbers import number_runs
 from scripts.redaction_audio import synthesize
 from scripts.reliability.common import auth_headers
 from tests.helpers import API_KEY, PULSE_ONLY_KEY, ServerProcess
+from tests.support.loopback import LoopbackServer, wait_until
 
 # Digits are read one by one (scripts/redaction_audio.speakable); none of them share 4 digits with a date or time.
 SPOKEN = (

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,6 +67,7 @@ class JobsService:
         self._stopping = asyncio.Event()
         self._signals: _Signals | None = None
         self.instance_id = uuid.uuid4().hex[:8]
+        self.delivery_outcomes: Counter[str] = Counter()  # read by /metrics
 
     @property
     def deliverer(self) -> WebhookDeliverer:
@@ -260,6 +262,7 @@ class JobsService:
             # claim_delivery has already counted this attempt durably: a kill from here on
             # re-sends at most once, and the status shows the attempt that was cut short.
             outcome = await self.deliverer.deliver_once(job)
+            self.delivery_outcomes["ok" if outcome.ok else "permanent_error" if outcome.permanent else "retryable_error"] += 1
             if outcome.ok:
                 await asyncio.to_thread(self.store.mark_delivered, job.request_id)
             else:
