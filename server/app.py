@@ -15,6 +15,7 @@ from models.registry import ModelLoadError, ModelRegistry
 from models.stages import Stages
 from server.errors import install_error_handlers
 from server.jobs import JobsConfig, JobsService
+from server.jobs.store_select import open_store
 from server.prerecorded import make_job_processor
 from server.routers import analytics, health, jobs, live, stt
 from server.settings import Settings
@@ -67,7 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("start-up failed: a configured stage could not load: %s", exc)
             raise
         app.state.enabled_features = app.state.stages.features
-        service = JobsService(jobs_config, make_job_processor(app.state))
+        store = open_store(jobs_config.store, settings.database_url)
+        service = JobsService(jobs_config, make_job_processor(app.state), store=store)
         app.state.jobs = service
         await service.start()
         try:
