@@ -46,6 +46,9 @@ async def run_pipeline(state: State, parsed: PrerecordedRequest, source: BinaryI
     """Run the blocking pipeline on the model's pool; map input errors to 400 and a full pool to 429."""
     options = parsed.pipeline_options()
     try:
+        remote = getattr(state, "remote_pipeline", None)  # the Ray Serve backend's deployments
+        if remote is not None:
+            return await remote(parsed, source, options)
         return await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
     except PoolFull as exc:
         raise busy(exc.retry_after) from None
