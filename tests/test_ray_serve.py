@@ -8,61 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from tests.helpers import API_KEY, JFK, REPO, free_port, load_pcm
+from tests.helpers import JFK, REPO, load_pcm
 from tests.jobs_loopback import WebhookReceiver, wait_until
+from tests.ray_loopback import RayServer, start_ray_server
 from tests.test_live_protocol import collect_until, connect, pcm16, send_audio, url
 from tests.test_sdk import JFK_TEXT, make_client
 from tests.text_utils import wer
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]'; scripts/test-ray does)")
+pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
 
 pytestmark = pytest.mark.slow
 SECRET = "ray-webhook-secret"
-START_TIMEOUT_S = 600
-
-
-@dataclass
-class RayServer:
-    """The `serve --backend ray` process; same attributes the SDK and WebSocket helpers use."""
-
-    port: int
-    process: subprocess.Popen
-    log_path: Path
-    api_key: str = API_KEY
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # the CLI deletes the app and stops its Ray instance
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 def ray_config(tmp: Path) -> Path:
@@ -77,45 +40,10 @@ def ray_config(tmp: Path) -> Path:
     return path
 
 
-def start_ray_server(tmp: Path) -> RayServer:
-    port = free_port()
-    log_path = tmp / "serve.log"
-    env = {
-        **os.environ,
-        "PULSE_API_KEYS": API_KEY,
-        "PULSE_CACHE_DIR": str(REPO / ".cache"),
-        "PULSE_DATA_DIR": str(tmp / "data"),
-        "PULSE_WEBHOOK_SECRET": SECRET,
-        "RAY_USAGE_STATS_ENABLED": "0",
-    }
-    command = [sys.executable, "-m", "server.cli", "serve", "--backend", "ray", "--port", str(port)]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*command, "--config", str(ray_config(tmp))],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ray's own processes can be stopped with the group if needed
-        )
-    server = RayServer(port, process, log_path)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve --backend ray exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{server.base_url}/health", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    server.stop()
-    raise RuntimeError(f"Ray Serve app did not become healthy:\n{log_path.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def ray_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayServer]:
-    server = start_ray_server(tmp_path_factory.mktemp("ray"))
+    tmp = tmp_path_factory.mktemp("ray")
+    server = start_ray_server(ray_config(tmp), tmp, {"PULSE_WEBHOOK_SECRET": SECRET})
     yield server
     server.stop()
 

@@ -105,6 +105,19 @@ def build_application(settings: Settings, config: PulseConfig) -> Any:
     return ingress.bind(settings, models, stages)
 
 
+def app_builder(args: dict[str, str]) -> Any:
+    """`import_path` for a Serve config file or a KubeRay RayService (`serveConfigV2`).
+
+    Settings come from the `PULSE_*` environment of the node that builds the app (e.g. PULSE_DATABASE_URL
+    from a Kubernetes Secret) and reach every replica with the bound application; `args: {config: PATH}`
+    picks the YAML. Replicas, resources and autoscaling may be overridden per deployment in the Serve config.
+    """
+    settings = Settings(**({"config": args["config"]} if "config" in args else {}))
+    config = load_config(settings.config)
+    check_layout(settings, config)
+    return build_application(settings, config)
+
+
 def check_layout(settings: Settings, config: PulseConfig) -> None:
     """Several ingress replicas each run async job workers: they need the shared PostgreSQL store."""
     ingress = config.serve.ingress
