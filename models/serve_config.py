@@ -77,3 +77,8 @@ class ServeConfig(_Strict):
 
     def model(self, name: str) -> ModelDeploymentConfig:
         return self.models.get(name) or ModelDeploymentConfig()
+
+    @property
+    def max_ingress_replicas(self) -> int:
+        scaling = self.ingress.autoscaling
+        return scaling.max_replicas if scaling else self.ingress.num_replicas

@@ -120,9 +120,7 @@ def app_builder(args: dict[str, str]) -> Any:
 
 def check_layout(settings: Settings, config: PulseConfig) -> None:
     """Several ingress replicas each run async job workers: they need the shared PostgreSQL store."""
-    ingress = config.serve.ingress
-    replicas = ingress.autoscaling.max_replicas if ingress.autoscaling else ingress.num_replicas
-    if replicas > 1 and not settings.database_url:
+    if config.serve.max_ingress_replicas > 1 and not settings.database_url:
         raise ValueError("serve.ingress with more than one replica needs PULSE_DATABASE_URL (PostgreSQL job store)")
 
 
