@@ -213,6 +213,7 @@ def report(runs: dict[str, LoadRun], killed: dict[str, Any], args: argparse.Name
     )
     local, one, two = (runs[k].per_s for k in ("local, 1 worker", "Ray Serve, 1 replica(s)", "Ray Serve, 2 replica(s)"))
     sync: LoadRun = killed["sync"]
+    decode = [r.busy_s / r.ok for r in runs.values() if r.ok]
     quiet = ".venv/bin/python scripts/bench_ray_serve.py --requests 96 --concurrency 4 --jobs 24"
     return f"""## Ray Serve backend (`scripts/bench_ray_serve.py`)
 
@@ -226,7 +227,10 @@ concurrent clients; pulse-pro runs 1 CTranslate2 thread and 1 worker per replica
 {rows}
 
 - 2 replicas vs 1: **{two / one:.2f}×** (goal ≥ 1.7×). Serve at 1 replica vs local: **{(local / one - 1) * 100:+.1f} %**
-  overhead (goal ≤ 10 %).
+  overhead (goal ≤ 10 %). Read these with the last two columns: the same model and thread count took
+  {min(decode):.2f}–{max(decode):.2f} s per request between runs, and with 2 replicas two decodes did run at
+  once; when the CPU share the other jobs leave is about one core, a second replica cannot add throughput,
+  so on this run the ratios measure the machine's load, not the backends.
 - Replica killed during load (2 replicas, max_ongoing_requests {max_ongoing} per replica): {killed["accepted"]} async jobs
   accepted before the run, {killed["delivered"]} delivered, {killed["duplicates"]} delivered twice, lost
   {killed["accepted"] - killed["delivered"]}; sync requests: {sync.ok}/{sync.requests} ok, failed {dict(sync.failed)}
