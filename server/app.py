@@ -15,6 +15,7 @@ from server.access_log import install_token_redaction
 from server.config import fill_process_defaults, load_config
 from server.errors import install_error_handlers
 from server.jobs import JobsService
+from server.jobs.store_select import open_store
 from server.metrics import install_metrics
 from server.middleware import RequestIdMiddleware
 from server.prerecorded import make_job_processor
@@ -44,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise
         app.state.enabled_features = app.state.stages.features
         app.state.live = LiveRuntime(registry, config.live)
-        service = JobsService(config.jobs, make_job_processor(app.state))
+        store = open_store(config.jobs.store, settings.database_url)
+        service = JobsService(config.jobs, make_job_processor(app.state), store=store)
         app.state.jobs = service
         await service.start()
         try:

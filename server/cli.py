@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--insecure-no-auth", action="store_true", help="allow serving without API keys on a public address"
     )
+    serve.add_argument("--backend", choices=["local", "ray"], default="local", help="ray: Ray Serve (configs/ray.yaml)")
     _add_transcribe(sub)
     _add_stream(sub)
     return parser
@@ -94,6 +95,14 @@ def _serve(args: argparse.Namespace) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may reach a model hub at run time
 
+    if args.backend == "ray":
+        from server.backends.ray_serve import run
+
+        try:
+            run(settings)
+        except ValueError as exc:
+            sys.exit(f"pulse-server: {exc}")
+        return
     from server.app import create_app
     from server.wsprotocol import PulseWebSocketProtocol
 

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from models.config import PulseConfig, describe_errors
 from server.jobs.config import JobsConfig
 from server.operator_config import MetricsConfig, OpenAIConfig, PlaygroundConfig
+from server.serve_config import ServeConfig
 from server.settings import Settings
 
 
@@ -25,6 +26,7 @@ class ServerConfig(PulseConfig, BaseSettings):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
     playground: PlaygroundConfig = Field(default_factory=PlaygroundConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -47,7 +47,11 @@ async def run_pipeline(state: State, parsed: PrerecordedRequest, source: BinaryI
     limits = state.config.limits
     options = parsed.pipeline_options(DecodeLimits(limits.max_audio_seconds, limits.min_sample_rate))
     try:
-        result = await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
+        remote = getattr(state, "remote_pipeline", None)  # the Ray Serve backend's deployments
+        if remote is not None:
+            result = await remote(parsed, source, options)
+        else:
+            result = await parsed.model.pool.run(lambda: transcribe_file(parsed.model, source, options, state.stages))
     except PoolFull as exc:
         raise busy(exc.retry_after) from None
     except AudioTooLong as exc:

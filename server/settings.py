@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     data_dir: Path = REPO_ROOT / ".data"
     # HMAC secret for webhook signatures; empty = generated once and kept in the data dir.
     webhook_secret: str = ""
+    # `postgresql://...` keeps jobs and the request log in PostgreSQL, shared by replicas (else SQLite).
+    database_url: str = ""
     log_level: str = "info"
 
     def parsed_keys(self) -> list[ApiKey]:

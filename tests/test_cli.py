@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DATA, JFK, REPO, ServerProcess
-from tests.test_openai_api import JFK_TEXT, parse_cues
-from tests.text_utils import wer
+from tests.helpers import DATA, JFK, REPO, ServerProcess, wer
+from tests.support.subtitles import JFK_TEXT, parse_cues
 
 pytestmark = pytest.mark.slow
 # The installed console script, as a person types it (the module form only where it is not installed).

@@ -14,7 +14,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import JFK, REPO, ServerProcess, load_pcm, start_server
-from tests.jobs_loopback import WebhookReceiver, wait_until
+from tests.support.loopback import WebhookReceiver, wait_until
 
 SECRET = "metrics-webhook-secret"
 FAMILIES = {

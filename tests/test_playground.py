@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings
-from tests.helpers import DATA, JFK, REPO, ServerProcess, load_pcm, write_wav
-from tests.text_utils import normalise
+from tests.helpers import DATA, JFK, REPO, ServerProcess, load_pcm, normalise, write_wav
 
 # The README shows this screenshot; a run rewrites it only with PULSE_UPDATE_SCREENSHOTS=1 (the tree stays clean).
 SCREENSHOT = REPO / "docs" / "playground.png"

@@ -15,13 +15,18 @@ from fastapi import FastAPI
 from server.errors import install_error_handlers
 from server.jobs.records import JobRecord, LogEntry, owner_of
 from server.jobs.requestlog import LogQueryError
-from server.jobs.store import SqliteJobStore
 from server.jobs.worker import JobsService
 from server.routers import analytics, jobs
 from server.settings import ApiKey
 from tests.support.loopback import async_wait_until, fast_jobs_config
+from tests.support.store_backends import BACKENDS, StoreOpener, store_opener
 
 SECRET = "store-secret"
+
+
+@pytest.fixture(params=BACKENDS)
+def open_store(request: pytest.FixtureRequest) -> StoreOpener:
+    return store_opener(request.param)
 
 
 # -- request log ------------------------------------------------------------------------------
@@ -32,8 +37,8 @@ def _entry(n: int, owner: str = "o", **kw: Any) -> LogEntry:
                     transcription=f"text {n}", owner=owner, **kw)  # fmt: skip
 
 
-def test_log_keeps_transcript_only_when_enabled_and_not_redacted(tmp_path: Path) -> None:
-    store = SqliteJobStore(tmp_path)
+def test_log_keeps_transcript_only_when_enabled_and_not_redacted(tmp_path: Path, open_store: StoreOpener) -> None:
+    store = open_store(tmp_path)
     store.log_request(_entry(1), keep_transcript=False)
     store.log_request(_entry(2), keep_transcript=True)
     store.log_request(_entry(3, redact_pii=True), keep_transcript=True)
@@ -45,8 +50,8 @@ def test_log_keeps_transcript_only_when_enabled_and_not_redacted(tmp_path: Path)
     assert rows["req-2"]["webhook_url"] is None
 
 
-def test_log_pages_delete_and_owner_isolation(tmp_path: Path) -> None:
-    store = SqliteJobStore(tmp_path)
+def test_log_pages_delete_and_owner_isolation(tmp_path: Path, open_store: StoreOpener) -> None:
+    store = open_store(tmp_path)
     base = time.time() - 100
     for n in range(5):
         store.log_request(_entry(n, created_at=base + n), keep_transcript=False)
@@ -65,8 +70,8 @@ def test_log_pages_delete_and_owner_isolation(tmp_path: Path) -> None:
         store.list_logs("o", 0, 10)
 
 
-def test_usage_timeseries_buckets(tmp_path: Path) -> None:
-    store = SqliteJobStore(tmp_path)
+def test_usage_timeseries_buckets(tmp_path: Path, open_store: StoreOpener) -> None:
+    store = open_store(tmp_path)
     day = datetime(2026, 8, 1, tzinfo=UTC)
     for hours in (0.5, 0.7, 2.1, 30.0):
         store.log_request(
@@ -88,7 +93,7 @@ def test_usage_timeseries_buckets(tmp_path: Path) -> None:
 # -- routers ----------------------------------------------------------------------------------
 
 
-def test_job_and_analytics_routes(tmp_path: Path) -> None:
+def test_job_and_analytics_routes(tmp_path: Path, open_store: StoreOpener) -> None:
     gate = asyncio.Event()
 
     async def process(job: JobRecord) -> dict[str, Any]:
@@ -96,7 +101,7 @@ def test_job_and_analytics_routes(tmp_path: Path) -> None:
         return {"status": "success", "transcription": "t", "request_id": job.request_id}
 
     async def main() -> None:
-        service = JobsService(fast_jobs_config(tmp_path, SECRET), process)
+        service = JobsService(fast_jobs_config(tmp_path, SECRET), process, store=open_store(tmp_path))
         app = FastAPI()
         install_error_handlers(app)
         app.state.api_keys = [ApiKey("sk_a", frozenset()), ApiKey("sk_b", frozenset())]

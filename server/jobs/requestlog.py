@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from server.jobs.records import LogEntry, LogPage, Timeseries
 
@@ -47,11 +47,26 @@ _COLUMNS = [name for name in LogEntry.__dataclass_fields__]
 _BOOLS = {"word_timestamps", "diarize", "redact_pii", "redact_pci", "emotion_detection", "gender_detection"}
 
 
+# SQLite's integer division truncates; the PostgreSQL store passes its own bucket expression.
+SQLITE_BUCKET = "CAST(created_at / ? AS INTEGER)"
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """What these functions need: sqlite3's `?`/`:name` parameters, rows indexable by name and position."""
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ..., /) -> Cursor: ...
+
+
 class LogQueryError(ValueError):
     """A bad page / range / granularity; the router turns it into a 400."""
 
 
-def insert(conn: sqlite3.Connection, entry: LogEntry, *, keep_transcript: bool) -> None:
+def insert(conn: Connection, entry: LogEntry, *, keep_transcript: bool) -> None:
     """Upsert one entry: the async path logs at accept time and again when the result exists."""
     row = asdict(entry)
     row["created_at"] = entry.created_at or time.time()
@@ -69,7 +84,7 @@ def insert(conn: sqlite3.Connection, entry: LogEntry, *, keep_transcript: bool) 
     )
 
 
-def _wire(row: sqlite3.Row) -> dict[str, Any]:
+def _wire(row: Any) -> dict[str, Any]:
     """One E6 `StreamingSpeechToTextLogEntry`."""
     entry: dict[str, Any] = {c: row[c] for c in _COLUMNS if c not in ("owner", "created_at")}
     for name in _BOOLS:
@@ -81,7 +96,7 @@ def _wire(row: sqlite3.Row) -> dict[str, Any]:
     return entry
 
 
-def page(conn: sqlite3.Connection, owner: str, page_no: int, page_size: int) -> LogPage:
+def page(conn: Connection, owner: str, page_no: int, page_size: int) -> LogPage:
     if page_no < 1:
         raise LogQueryError("page must be 1 or more")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -97,7 +112,7 @@ def page(conn: sqlite3.Connection, owner: str, page_no: int, page_size: int) -> 
     return LogPage([_wire(r) for r in rows], page_no, page_size, total)
 
 
-def soft_delete(conn: sqlite3.Connection, owner: str, request_id: str) -> None:
+def soft_delete(conn: Connection, owner: str, request_id: str) -> None:
     """Idempotent: unknown ids and repeated deletes are not errors (E7)."""
     conn.execute(
         "UPDATE request_log SET deleted_at = ?, transcription = '' "
@@ -106,7 +121,9 @@ def soft_delete(conn: sqlite3.Connection, owner: str, request_id: str) -> None:
     )
 
 
-def timeseries(conn: sqlite3.Connection, owner: str, start: datetime, end: datetime, granularity: str) -> Timeseries:
+def timeseries(
+    conn: Connection, owner: str, start: datetime, end: datetime, granularity: str, bucket_sql: str = SQLITE_BUCKET
+) -> Timeseries:
     """Request counts per UTC hour/day bucket in [start, end), zero-filled (E8)."""
     step = GRANULARITY_S.get(granularity)
     if step is None:
@@ -120,7 +137,7 @@ def timeseries(conn: sqlite3.Connection, owner: str, start: datetime, end: datet
         raise LogQueryError(f"range too long for granularity '{granularity}' (max {MAX_BUCKETS} buckets)")
     # Soft-deleted entries still count: deleting hides a log line, it does not undo usage.
     rows = conn.execute(
-        "SELECT CAST(created_at / ? AS INTEGER) AS bucket, COUNT(*) FROM request_log "
+        f"SELECT {bucket_sql} AS bucket, COUNT(*) FROM request_log "
         "WHERE owner = ? AND created_at >= ? AND created_at < ? GROUP BY bucket",
         (step, owner, lo, hi),
     ).fetchall()

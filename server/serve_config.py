@@ -1,0 +1,82 @@
+"""The YAML `serve:` section: how `pulse-server serve --backend ray` lays the app out on a Ray cluster.
+
+Only read by the Ray backend; the local backend ignores it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from models.streaming.config import _Strict
+
+
+class AutoscalingBounds(_Strict):
+    """Ray Serve autoscaling for one deployment (replaces a fixed `num_replicas`)."""
+
+    min_replicas: int = Field(1, ge=0)
+    max_replicas: int = Field(1, ge=1)
+    # Average in-flight requests per replica Serve aims for when it adds or removes replicas.
+    target_ongoing_requests: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscalingBounds:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("autoscaling.min_replicas must not exceed max_replicas")
+        return self
+
+
+class DeploymentConfig(_Strict):
+    """Replicas and resources of one Serve deployment."""
+
+    num_replicas: int = Field(1, ge=1)
+    num_cpus: float = Field(1.0, ge=0)
+    num_gpus: float = Field(0.0, ge=0)
+    # Requests one replica works on at once; more wait in the caller's queue.
+    max_ongoing_requests: int = Field(4, ge=1)
+    # Waiting requests per deployment beyond which callers get 429 (Serve's back-pressure); -1 = unbounded.
+    max_queued_requests: int = Field(32, ge=-1)
+    autoscaling: AutoscalingBounds | None = None
+
+    def serve_options(self) -> dict[str, object]:
+        """Keyword arguments for `Deployment.options()`."""
+        options: dict[str, object] = {
+            "ray_actor_options": {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus},
+            "max_ongoing_requests": self.max_ongoing_requests,
+            "max_queued_requests": self.max_queued_requests,
+        }
+        if self.autoscaling is None:
+            options["num_replicas"] = self.num_replicas
+        else:
+            options["autoscaling_config"] = self.autoscaling.model_dump()
+        return options
+
+
+class ModelDeploymentConfig(DeploymentConfig):
+    """A model's deployment: pre-recorded requests arriving together are taken as one `@serve.batch`."""
+
+    max_batch_size: int = Field(4, ge=1)
+    batch_wait_timeout_s: float = Field(0.01, ge=0)
+
+
+class ServeConfig(_Strict):
+    # "" starts a Ray instance in this process; "auto" or "ray://host:10001" joins a running cluster.
+    ray_address: str = ""
+    # CPUs of a Ray instance started here (None = every core); ignored when joining a cluster.
+    num_cpus: int | None = Field(None, ge=1)
+    # The FastAPI app (HTTP, WebSocket, async job workers). Live sessions decode in the ingress replica
+    # that accepted the WebSocket, so a session never moves between replicas.
+    ingress: DeploymentConfig = Field(
+        default_factory=lambda: DeploymentConfig(num_cpus=0.5, max_ongoing_requests=256, max_queued_requests=-1)
+    )
+    # One deployment per model name of `models:`; a model not listed here gets the defaults.
+    models: dict[str, ModelDeploymentConfig] = Field(default_factory=dict)
+    # Speaker (diarization, gender, emotion) and redaction stages of pre-recorded requests.
+    stages: DeploymentConfig = Field(default_factory=lambda: DeploymentConfig(num_cpus=0.5))
+
+    def model(self, name: str) -> ModelDeploymentConfig:
+        return self.models.get(name) or ModelDeploymentConfig()
+
+    @property
+    def max_ingress_replicas(self) -> int:
+        scaling = self.ingress.autoscaling
+        return scaling.max_replicas if scaling else self.ingress.num_replicas

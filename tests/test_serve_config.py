@@ -1,0 +1,59 @@
+"""The `serve:` section (Ray layout) and the job-store choice: validation only, no Ray or database needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from server.config import load_config
+from server.jobs.config import StoreConfig
+from server.jobs.store import SqliteJobStore
+from server.jobs.store_select import open_store
+from server.serve_config import ServeConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_ray_yaml_layout() -> None:
+    serve = load_config(REPO / "configs" / "ray.yaml").serve
+    assert set(serve.models) == {"pulse", "pulse-pro"}
+    options = serve.model("pulse-pro").serve_options()
+    assert options["num_replicas"] == 1 and options["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 0.0}
+    assert serve.max_ingress_replicas == 1
+    # A model the section does not name gets the defaults; the embedded default config has no section.
+    assert serve.model("other").max_batch_size == 4
+    assert load_config(REPO / "configs" / "default.yaml").serve == ServeConfig()
+
+
+def test_autoscaling_replaces_fixed_replicas() -> None:
+    serve = ServeConfig.model_validate(
+        {"ingress": {"autoscaling": {"min_replicas": 1, "max_replicas": 3}}, "models": {"pulse": {"num_gpus": 0.5}}}
+    )
+    options = serve.ingress.serve_options()
+    assert "num_replicas" not in options and options["autoscaling_config"]["max_replicas"] == 3
+    assert serve.max_ingress_replicas == 3
+    assert serve.model("pulse").serve_options()["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 0.5}
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"ingres": {}},
+        {"models": {"pulse": {"replicas": 2}}},
+        {"stages": {"num_cpus": -1}},
+        {"ingress": {"autoscaling": {"min_replicas": 3, "max_replicas": 2}}},
+    ],
+)
+def test_bad_serve_section_is_refused(section: dict) -> None:
+    with pytest.raises(ValidationError):
+        ServeConfig.model_validate(section)
+
+
+def test_store_choice(tmp_path: Path) -> None:
+    store = open_store(StoreConfig(data_dir=tmp_path))
+    assert isinstance(store, SqliteJobStore)
+    store.close()
+    with pytest.raises(ValueError, match="postgresql://"):
+        open_store(StoreConfig(data_dir=tmp_path), "mysql://db/jobs")
