@@ -15,6 +15,8 @@ GRANULARITY_S = {"hour": 3600, "day": 86400}
 # Bounds the zero-filled series a caller can ask for (e.g. ~13 months of hours).
 MAX_BUCKETS = 10_000
 MAX_PAGE_SIZE = 100
+# Beyond this the row offset no longer fits SQLite's 64-bit integer (a fuzzed page=10^22 was a 500).
+MAX_PAGE = 10**9
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS request_log (
@@ -97,8 +99,8 @@ def _wire(row: Any) -> dict[str, Any]:
 
 
 def page(conn: Connection, owner: str, page_no: int, page_size: int) -> LogPage:
-    if page_no < 1:
-        raise LogQueryError("page must be 1 or more")
+    if not 1 <= page_no <= MAX_PAGE:
+        raise LogQueryError(f"page must be between 1 and {MAX_PAGE}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise LogQueryError(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
     total = conn.execute(
