@@ -11,19 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.audio import SAMPLE_RATE
 from models.streaming.config import SessionConfig
 from models.streaming.decoder import DecodedWord, DecodeResult
-from models.streaming.jobs import (
-    SAMPLE_RATE,
-    DecodeJob,
-    FinalSegment,
-    SessionOptions,
-    SpeechEvent,
-    common_prefix,
-    drop_echo,
-    timeline_words,
-)
-from models.streaming.vad import StreamingVad
+from models.streaming.jobs import DecodeJob, FinalSegment, SessionOptions, SpeechEvent, common_prefix, timeline_words
+from models.streaming.seams import SeamPolicy, trim_seam
+from models.streaming.vad import VAD_WINDOW, StreamingVad, VadFrame
 from models.transcript import Word
 
 __all__ = ["DecodeJob", "FinalSegment", "LiveSession", "SessionOptions", "SpeechEvent"]
@@ -34,10 +27,16 @@ WORD_BOUNDARY_REASONS = frozenset({"max_words", "max_segment"})
 class LiveSession:
     """All state of one stream; every method runs on the event loop, decodes run elsewhere on snapshots."""
 
-    def __init__(self, config: SessionConfig, options: SessionOptions, vad: StreamingVad) -> None:
+    def __init__(
+        self, config: SessionConfig, options: SessionOptions, vad: StreamingVad, max_buffer_seconds: float = 60.0
+    ) -> None:
         self.config = config
         self.options = options
         self.vad = vad
+        self.seams = SeamPolicy(config.seam_window_seconds, config.echo_seconds, config.min_word_seconds,
+                                config.seam_max_ngram)
+        self.max_buffer = int(max_buffer_seconds * SAMPLE_RATE)
+        self.dropped_samples = 0  # audio discarded because the buffer reached `max_buffer`
         self.total = 0  # samples received on the session timeline
         self._buffer = np.zeros(0, np.float32)
         self._buffer_start = 0
@@ -55,9 +54,9 @@ class LiveSession:
         self.last_partial_text = ""
         self.language: str | None = options.language
         self.finals_text: list[str] = []
-        # Last word of the last final while the next segment starts right at that final's cut:
-        # a decode that opens by repeating it heard the word's remnant.
-        self._echo_word: Word | None = None
+        # Last words of the last final while the next segment starts right at that final's cut:
+        # the seam context of a decode starting there.
+        self._tail: list[Word] = []
         # Words of the open segment decoded up to a pause where speech then resumed, and that pause.
         self._sealed: list[Word] = []
         self._sealed_end = 0
@@ -66,14 +65,23 @@ class LiveSession:
     # ---- audio in -------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> list[SpeechEvent]:
         """Append 16 kHz audio, run VAD on the new windows; returns VAD events in time order."""
-        if samples.size:
-            self._buffer = np.concatenate([self._buffer, samples]) if self._buffer.size else samples.copy()
-            self.total += samples.size
+        return self.feed_decided(samples, self.vad.feed(self.vad_input(samples)))
+
+    def vad_input(self, samples: np.ndarray) -> np.ndarray:
+        """The part of `samples` worth a VAD pass: audio beyond `max_buffer` would be dropped unheard anyway."""
+        if samples.size <= self.max_buffer:
+            return samples
+        self.vad.skip(samples.size - self.max_buffer)
+        return samples[-self.max_buffer :]
+
+    def feed_decided(self, samples: np.ndarray, frames: list[VadFrame]) -> list[SpeechEvent]:
+        """`feed` with the VAD already run on `samples` (`self.vad.feed`, e.g. on a worker thread)."""
+        self._append(samples)
         events: list[SpeechEvent] = []
         min_voiced = self.config_min_speech_samples
-        for frame in self.vad.feed(samples):
+        for frame in frames:
             if frame.speech:
-                self._voiced_run += 512
+                self._voiced_run += VAD_WINDOW
                 self._last_speech = frame.end_sample
                 if self._voiced_run >= min_voiced:
                     self._has_speech = True
@@ -91,6 +99,25 @@ class LiveSession:
             self._trim_silence()
         return events
 
+    def _append(self, samples: np.ndarray) -> None:
+        """Buffer new audio, never more than `max_buffer` samples: older audio is dropped (and counted)."""
+        if not samples.size:
+            return
+        self.total += samples.size
+        if samples.size >= self.max_buffer:
+            self.dropped_samples += self._buffer.size + samples.size - self.max_buffer
+            self._buffer, self._buffer_start = samples[-self.max_buffer :].copy(), self.total - self.max_buffer
+        else:
+            self._buffer = np.concatenate([self._buffer, samples]) if self._buffer.size else samples.copy()
+            if self._buffer.size > self.max_buffer:
+                self.dropped_samples += self._buffer.size - self.max_buffer
+                self._drop_until(self.total - self.max_buffer)
+        # Nothing may point before the buffer: decodes start where audio still is.
+        start = self._buffer_start
+        self._segment_start, self._sealed_end = max(self._segment_start, start), max(self._sealed_end, start)
+        if self._commit_sample < start:
+            self._commit_sample, self._hypotheses = start, []
+
     @property
     def config_min_speech_samples(self) -> int:
         return self.vad.config.min_speech_ms * SAMPLE_RATE // 1000
@@ -102,7 +129,7 @@ class LiveSession:
         self._commit_sample = max(self._commit_sample, keep_from)
         if keep_from > self._segment_start:
             self._segment_start = self._sealed_end = keep_from
-            self._echo_word = None
+            self._tail = []
 
     def _drop_until(self, sample: int) -> None:
         cut = sample - self._buffer_start
@@ -114,9 +141,6 @@ class LiveSession:
         return self._buffer[max(0, start - self._buffer_start) : max(0, end - self._buffer_start)].copy()
 
     # ---- policy ---------------------------------------------------------------------------
-    def _pending_words(self) -> int:
-        return len(self.committed) + (len(self._hypotheses[-1]) if self._hypotheses else 0)
-
     def auto_final_reason(self) -> str | None:
         """Which automatic final rule fires now, if any (§4.5 rule 2 b–e)."""
         if not self._has_speech:
@@ -131,17 +155,19 @@ class LiveSession:
             return "max_words"
         if (self.total - self._segment_start) >= self.config.max_segment_seconds * SAMPLE_RATE:
             return "max_segment"
+        if self._buffer.size >= self.max_buffer:
+            return "max_buffer"
         return None
 
-    def _prompt(self, committed: list[Word] | None = None) -> str:
-        """Previous finals, then this segment's committed words (the decoder keeps the last `prompt_chars`)."""
-        previous = " ".join(self.finals_text[-3:])
-        words = self.committed if committed is None else committed
-        return " ".join(p for p in (previous, " ".join(w.word for w in words)) if p)
+    def _prompt(self, words: list[Word], enabled: bool) -> str:
+        """Previous finals, then `words` (the decoder keeps the last `prompt_chars`); "" when `enabled` is off."""
+        if not enabled:
+            return ""
+        return " ".join(p for p in (*self.finals_text[-3:], " ".join(w.word for w in words)) if p)
 
-    def _final_prompt(self) -> str:
-        """What precedes a final's decode: previous finals, then the words sealed at this segment's pauses."""
-        return " ".join(p for p in (*self.finals_text[-3:], " ".join(w.word for w in self._sealed)) if p)
+    def _context(self, words: list[Word]) -> list[Word]:
+        """The seam context of a decode whose audio starts right after `words` (the last final's tail first)."""
+        return [*self._tail, *words][-self.config.seam_max_ngram :]
 
     def _keeps_segment(self) -> bool:
         """Whether the open segment's audio after its last sealed pause stays buffered for the final."""
@@ -151,10 +177,6 @@ class LiveSession:
     def _speech_end(self) -> int:
         """Where a final's audio ends: the last voiced window plus a short margin, never past what arrived."""
         return min(self.total, self._last_speech + int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
-
-    def _start_echo(self, start: int) -> Word | None:
-        """The previous final's last word when a decode starts right at that final's cut (not at a pause)."""
-        return self._echo_word if start == self._segment_start else None
 
     def _prefinal_due(self) -> bool:
         if not self.config.final_redecode or not self.config.prefinal_silence_ms or not self._has_speech:
@@ -171,9 +193,10 @@ class LiveSession:
         if end - start > self.config.final_redecode_max_seconds * SAMPLE_RATE:
             return None
         self._prefinal_for = (start, self._last_speech)
-        return DecodeJob("prefinal", self.generation, self._slice(start, end), start, self._final_prompt(),
-                         self.language, "endpointing", redecode=True, sealed=list(self._sealed),
-                         echo=self._start_echo(start), end_sample=end)
+        return DecodeJob("prefinal", self.generation, self._slice(start, end), start,
+                         self._prompt(self._sealed, self.config.prompt_finals), self.language, "endpointing",
+                         redecode=True, sealed=list(self._sealed), context=self._context(self._sealed),
+                         end_sample=end)
 
     def prefinal_current(self, job: DecodeJob) -> bool:
         """Whether a speculative decode still starts where the open segment's undecoded audio starts."""
@@ -185,10 +208,8 @@ class LiveSession:
             return False
         if self._last_speech <= job.end_sample:
             return False  # no speech after that pause (yet): a final may still reuse the decode whole
-        self._sealed += timeline_words(job, result, self.config.echo_seconds)
+        self._sealed += timeline_words(job, result, self.seams)
         self._sealed_end = job.end_sample
-        if self._sealed:
-            self._echo_word = None
         self._drop_until(min(self._sealed_end, self._commit_sample))
         return True
 
@@ -205,7 +226,9 @@ class LiveSession:
         self._last_partial_total = self.total
         self.partial_in_flight = True
         audio = self._slice(self._commit_sample, self.total)
-        return DecodeJob("partial", self.generation, audio, self._commit_sample, self._prompt(), self.language)
+        return DecodeJob("partial", self.generation, audio, self._commit_sample,
+                         self._prompt(self.committed, self.config.prompt_partials), self.language,
+                         context=self._context(self.committed))
 
     def apply_partial(self, job: DecodeJob, result: DecodeResult | None) -> str | None:
         """Commit the words consecutive decodes agree on; returns new partial text or None."""
@@ -216,8 +239,7 @@ class LiveSession:
             return None
         if self.language is None and result.language:
             self.language = result.language
-        last = self.committed[-1] if self.committed else self._echo_word
-        words = drop_echo(last, result.words, self.config.echo_seconds)
+        words = trim_seam(job.context, result.words, job.start_sample / SAMPLE_RATE, self.seams)
         history = [*self._hypotheses[-(self.config.agreement - 1) :], words] if self.config.agreement > 1 else [words]
         agreed = len(words)
         for previous in history[:-1]:
@@ -255,7 +277,7 @@ class LiveSession:
         """
         self.generation += 1
         committed, self.committed = self.committed, []
-        prompt = self._final_prompt()
+        prompt = self._prompt(self._sealed, self.config.prompt_finals)
         sealed, self._sealed = self._sealed, []
         start = self._sealed_end
         if reason in WORD_BOUNDARY_REASONS and (committed or sealed):
@@ -271,14 +293,14 @@ class LiveSession:
         redecode = self.config.final_redecode and end - start <= self.config.final_redecode_max_seconds * SAMPLE_RATE
         if redecode:
             audio = self._slice(start, end) if heard else None
-            echo = self._start_echo(start)
+            context = self._context(sealed)
         else:
-            sealed, prompt, start = [], self._prompt(committed), self._commit_sample
+            sealed, prompt, start = [], self._prompt(committed, self.config.prompt_finals), self._commit_sample
             tail = self._has_speech and self._last_speech > start and reason not in WORD_BOUNDARY_REASONS
             audio = self._slice(start, end) if tail and end - start >= min_samples else None
-            echo = committed[-1] if committed else self._start_echo(start)
+            context = self._context(committed)
         job = DecodeJob("final", self.generation, audio, start, prompt, self.language, reason, committed,
-                        redecode, sealed, cut, echo, end)
+                        redecode, sealed, cut, context, end)
         self._drop_until(cut)
         self._commit_sample = self._segment_start = self._sealed_end = cut
         self._hypotheses = []
@@ -298,7 +320,7 @@ class LiveSession:
         This is the one place a final's words are produced; the runner's `final_hook` then formats them.
         """
         language = (result.language if result is not None else None) or job.language
-        decoded = timeline_words(job, result, self.config.echo_seconds)
+        decoded = timeline_words(job, result, self.seams)
         if job.redecode:
             # A decode that heard nothing falls back to what partials committed after the last pause.
             after = job.start_sample / SAMPLE_RATE
@@ -317,7 +339,7 @@ class LiveSession:
         if segment.text:
             self.finals_text.append(segment.text)
         if self._segment_start == job.cut_sample:  # the next segment still opens at this final's cut
-            self._echo_word = words[-1] if words else None
+            self._tail = words[-self.config.seam_max_ngram :]
         return segment
 
     @property
