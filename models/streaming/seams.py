@@ -9,7 +9,8 @@ in this order:
 3. a head that repeats the committed tail: the longest n-gram (n ≤ `max_ngram`) that is both the
    tail's suffix and the decode's prefix, as LocalAgreement-style streaming does; a single word also
    when it is a remnant (`"cans"` after `"Americans"`). Only heads that start within `window`
-   seconds of the seam are compared, so a phrase genuinely said again later is kept.
+   seconds of the last committed word's end are compared (one word: `remnant_window`), so a phrase
+   genuinely said again after a pause is kept.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def word_key(text: str) -> str:
 class SeamPolicy:
     """Thresholds of `trim_seam` (from `SessionConfig`)."""
 
-    window: float = 1.0  # s after the seam in which a repeated head counts as an echo
-    remnant_window: float = 0.4  # s after the seam in which a one-word remnant counts as an echo
+    window: float = 1.0  # s after the last committed word in which a repeated head counts as an echo
+    remnant_window: float = 0.4  # the same for a one-word repeat or remnant
     min_word_seconds: float = 0.02  # a leading word shorter than this has no audio under it
     max_ngram: int = 8
 
@@ -80,7 +81,7 @@ def trim_seam(
     kept = [w for w in kept if offset + (w.start + w.end) / 2 >= seam - policy.min_word_seconds]
     if not kept or not context:
         return kept
-    head_delay = offset + kept[0].start - seam
+    head_delay = offset + kept[0].start - context[-1].end  # a phrase said again after a real pause is kept
     tail, head = _keys(context), _keys(kept)
     n = repeated_head(tail, head, policy.max_ngram) if head_delay <= policy.window else 0
     if n > 1 or (n == 1 and head_delay <= policy.remnant_window):

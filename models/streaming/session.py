@@ -54,8 +54,7 @@ class LiveSession:
         self.last_partial_text = ""
         self.language: str | None = options.language
         self.finals_text: list[str] = []
-        # Last words of the last final while the next segment starts right at that final's cut:
-        # the seam context of a decode starting there.
+        # Last words of the last final: the seam context of the next segment's first decode.
         self._tail: list[Word] = []
         # Words of the open segment decoded up to a pause where speech then resumed, and that pause.
         self._sealed: list[Word] = []
@@ -129,7 +128,6 @@ class LiveSession:
         self._commit_sample = max(self._commit_sample, keep_from)
         if keep_from > self._segment_start:
             self._segment_start = self._sealed_end = keep_from
-            self._tail = []
 
     def _drop_until(self, sample: int) -> None:
         cut = sample - self._buffer_start
@@ -338,7 +336,7 @@ class LiveSession:
         )
         if segment.text:
             self.finals_text.append(segment.text)
-        if self._segment_start == job.cut_sample:  # the next segment still opens at this final's cut
+        if words:
             self._tail = words[-self.config.seam_max_ngram :]
         return segment
 
