@@ -17,6 +17,7 @@ from server.errors import install_error_handlers
 from server.jobs import JobsConfig, JobsService
 from server.prerecorded import make_job_processor
 from server.routers import analytics, health, jobs, live, stt
+from server.routers.live import live_runtime
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("start-up failed: %s", exc)
             raise
         app.state.registry = registry
+        live_runtime(app).preload()  # the live lane's model instance, loaded before the first session
         try:
             app.state.stages = Stages.load(config.stages)
         except Exception as exc:

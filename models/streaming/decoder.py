@@ -124,10 +124,6 @@ class LiveDecoder:
             self._tokenizers[language] = tok
         return tok
 
-    def decode(self, audio: np.ndarray, **options: object) -> DecodeResult:
-        """One request on its own (`options` as in `DecodeRequest`)."""
-        return self.decode_batch([DecodeRequest(audio, **options)])[0]  # type: ignore[arg-type]
-
     def decode_batch(self, requests: list[DecodeRequest]) -> list[DecodeResult]:
         """Decode every request at temperature 0 in one encode and one generate call (plus retries)."""
         items = [_Item(r, min(r.audio.size // HOP, FULL_WINDOW_FRAMES), r.language) for r in requests]
