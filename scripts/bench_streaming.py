@@ -37,7 +37,15 @@ from whisper_normalizer.english import EnglishTextNormalizer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.streaming.seams import repeated_ngrams  # noqa: E402
 from scripts.bench_streaming_peer import run_peer  # noqa: E402
-from scripts.bench_streaming_setup import Clip, continuous, cpu_info, floor_seconds, load_clips, start  # noqa: E402
+from scripts.bench_streaming_setup import (  # noqa: E402
+    Clip,
+    Sequence,
+    continuous,
+    cpu_info,
+    floor_seconds,
+    load_clips,
+    start,
+)
 from scripts.benchlib import REPO, machine, percentile, write_section  # noqa: E402
 
 KEY = "sk_bench"
@@ -49,10 +57,12 @@ QUERY = "&word_timestamps=true&full_transcript=true"
 
 @dataclass
 class Session:
-    """What one streamed session saw: finals (text, arrival lag), finalize→final, repeats."""
+    """What one streamed session saw: finals, finalize→final, and how far behind the audio its text was."""
 
     finalize: list[float] = field(default_factory=list)
-    lag: list[tuple[float, float]] = field(default_factory=list)  # (audio time of last word, lag s)
+    # (audio time sent, words transcribed by then: finals so far + the current partial)
+    progress: list[tuple[float, int]] = field(default_factory=list)
+    word_ends: np.ndarray | None = None  # when each reference word was said (continuous sequences)
     texts: list[str] = field(default_factory=list)
     pieces: list[list[str]] = field(default_factory=lambda: [[]])  # final texts per streamed piece
     full: list[str] = field(default_factory=list)
@@ -93,15 +103,17 @@ async def stream(port: int, pieces: list[np.ndarray], session: Session, finalize
         async def reader() -> None:
             async for raw in ws:
                 msg = json.loads(raw)
-                if msg.get("type") != "transcription" or not msg["is_final"]:
+                if msg.get("type") != "transcription":
+                    continue
+                said = sum(len(NORMALISE(t).split()) for t in session.texts)
+                if not msg["is_final"]:
+                    session.progress.append((time.monotonic() - t0, said + len(NORMALISE(msg["transcript"]).split())))
                     continue
                 if msg["transcript"]:
                     session.texts.append(msg["transcript"])
                     session.pieces[-1].append(msg["transcript"])
                     session.full.append(msg.get("full_transcript", ""))
-                    if msg.get("words"):
-                        end = msg["words"][-1]["end"]
-                        session.lag.append((end, time.monotonic() - t0 - end))
+                    session.progress.append((time.monotonic() - t0, said + len(NORMALISE(msg["transcript"]).split())))
                 if msg.get("from_finalize"):
                     finalized.set()
                 if msg.get("is_last"):
@@ -130,8 +142,18 @@ async def stream(port: int, pieces: list[np.ndarray], session: Session, finalize
 
 
 def behind(sessions: list[Session]) -> tuple[float, float]:
-    """Mean time behind real time of finals in the first and second half of the sessions' audio."""
-    lags = [x for s in sessions for x in s.lag]
+    """Mean time behind real time in the first and second half of the sessions' audio.
+
+    At each partial or final, the words transcribed so far are matched to when the reference said
+    that many words; the difference to the audio already sent is how far behind the text is.
+    """
+    lags = []
+    for s in sessions:
+        if s.word_ends is None or not s.word_ends.size:
+            continue
+        for sent, words in s.progress:
+            if words:
+                lags.append((sent, sent - float(s.word_ends[min(words, s.word_ends.size) - 1])))
     if not lags:
         return float("nan"), float("nan")
     middle = max(t for t, _ in lags) / 2
@@ -140,11 +162,12 @@ def behind(sessions: list[Session]) -> tuple[float, float]:
     return float(np.mean(first)), float(np.mean(second))
 
 
-def run_n(port: int, sequences: list[np.ndarray], n: int) -> list[Session]:
-    sessions = [Session() for _ in range(n)]
+def run_n(port: int, sequences: list[Sequence], n: int) -> list[Session]:
+    sessions = [Session(word_ends=sequences[i % len(sequences)].word_ends) for i in range(n)]
 
     async def go() -> None:
-        await asyncio.gather(*(stream(port, [sequences[i % len(sequences)]], s, True) for i, s in enumerate(sessions)))
+        await asyncio.gather(*(stream(port, [sequences[i % len(sequences)].pcm], s, True)
+                               for i, s in enumerate(sessions)))
 
     asyncio.run(go())
     return sessions
@@ -253,8 +276,10 @@ def main() -> None:
         *lines, "",
         "Floor: one direct decode (live model, final search: beam 5, no prompt, short window) of the same audio "
         "in the bench process before the server started; for clips, the whole clip; for continuous sessions, the "
-        "whole 15–18 s sequence. `behind`: a final's arrival minus the end of its last word, mean over finals in "
-        "the first → second half of the session (no growth = no backlog). Repeated 3-grams: runs of ≥ 3 words "
+        "whole 15–18 s sequence. `behind`: at each partial and final, the audio already sent minus the time by "
+        "which the reference had said as many words as transcribed so far (each clip's words spread evenly over "
+        "it), mean over the first → second half of the session (no growth = no backlog; word-count errors make "
+        "it ±0.5 s). Repeated 3-grams: runs of ≥ 3 words "
         "said more often in a final or `full_transcript` than in the reference (clips alone and joined by 0.8 s "
         "pauses). WER normalised with whisper-normalizer's EnglishTextNormalizer. Timings on a shared machine "
         "are noisy.", "",

@@ -49,27 +49,47 @@ def load_clips(n: int) -> list[Clip]:
     return [Clip(Path(r["audio"]).stem, load(DATA / r["audio"]), r["text"]) for r in rows]
 
 
-def continuous(items: list[Clip], low: float, high: float) -> list[np.ndarray]:
-    """Clips concatenated without pauses into sequences of `low`–`high` s (the last one cut at `high`)."""
-    sequences: list[np.ndarray] = []
-    current: list[np.ndarray] = []
+@dataclass
+class Sequence:
+    """Clips joined without pauses; `word_ends[k]`: audio time by which the (k+1)-th reference word was said
+    (each clip's words spread evenly over it)."""
+
+    pcm: np.ndarray
+    word_ends: np.ndarray
+
+
+def continuous(items: list[Clip], low: float, high: float) -> list[Sequence]:
+    """Clips concatenated without pauses into sequences of `low`–`high` s (the last clip cut at `high`)."""
+    sequences: list[Sequence] = []
+    current: list[Clip] = []
     for clip in sorted(items, key=lambda c: c.name):
-        current.append(clip.pcm)
-        joined = np.concatenate(current)
-        if joined.size >= low * 16000:
-            sequences.append(joined[: int(high * 16000)])
+        current.append(clip)
+        if sum(c.pcm.size for c in current) >= low * 16000:
+            sequences.append(_sequence(current, high))
             current = []
-    return sequences or [np.concatenate([c.pcm for c in items])[: int(high * 16000)]]
+    return sequences or [_sequence(items, high)]
 
 
-def floor_seconds(items: list[Clip], sequences: list[np.ndarray]) -> dict[str, float]:
+def _sequence(clips: list[Clip], high: float) -> Sequence:
+    ends: list[float] = []
+    offset = 0.0
+    for clip in clips:
+        duration = clip.pcm.size / 16000
+        n = max(1, len(clip.text.split()))
+        ends += [offset + duration * (k + 1) / n for k in range(n)]
+        offset += duration
+    pcm = np.concatenate([c.pcm for c in clips])[: int(high * 16000)]
+    return Sequence(pcm, np.array([e for e in ends if e <= high]))
+
+
+def floor_seconds(items: list[Clip], sequences: list[Sequence]) -> dict[str, float]:
     """One direct decode per clip and per sequence with the live model and a final's search (no server running)."""
     config = load_config(REPO / "configs" / "default.yaml")
     model = config.models["pulse"]
     live = live_model_config(model.live)
     decoder = LiveDecoder(load_live_model(resolve_weights(model.weights, REPO / ".cache"), model, live.engine),
                           live.decoder)
-    audio = {c.name: c.pcm for c in items} | {f"seq{i}": s for i, s in enumerate(sequences)}
+    audio = {c.name: c.pcm for c in items} | {f"seq{i}": s.pcm for i, s in enumerate(sequences)}
     decoder.decode_batch([DecodeRequest(items[0].pcm, "en", final=True)])  # warm-up
     floors = {}
     for name, pcm in audio.items():

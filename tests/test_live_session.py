@@ -157,3 +157,16 @@ def test_short_clips_joined_by_pauses_repeat_no_run(decoder: LiveDecoder) -> Non
     finals, _ = stream(model_decode(decoder), new_session(), join_with_pauses(list(pcms), 0.8))
     assert len(finals) >= 2
     assert check_no_repeats(finals, " ".join(refs)) <= 0.25
+
+
+@pytest.mark.slow
+def test_continuous_speech_is_sealed_in_chunks(decoder: LiveDecoder) -> None:
+    """19 s without a pause: chunks are sealed at quiet points, so the final decodes only the last few
+    seconds, and the chunk seams neither repeat nor lose words."""
+    (a, ref_a), (b, ref_b) = clip("ljspeech_LJ001-0001"), clip("ljspeech_LJ001-0003")
+    session = new_session()
+    finals, jobs = stream(model_decode(decoder), session, np.concatenate([a, b]))
+    assert jobs[-1].sealed, "no chunk was sealed"
+    assert jobs[-1].audio is not None
+    assert jobs[-1].audio.size <= 2 * session.config.seal_chunk_seconds * 16000
+    assert check_no_repeats(finals, f"{ref_a} {ref_b}") <= 0.2

@@ -64,6 +64,10 @@ class SessionConfig(_Strict):
     # decode starts speculatively; a final on the same audio (endpointing, finalize) reuses it.
     # Partials pause meanwhile: they would only re-hear the same speech. 0 turns speculation off.
     prefinal_silence_ms: int = 300
+    # Continuous speech without such pauses is sealed in chunks: once this much speech is unsealed, the
+    # audio up to its quietest VAD window (in the second half) is decoded speculatively and sealed,
+    # so a final never decodes much more than this. 0 = pauses only.
+    seal_chunk_seconds: float = 6.0
     # Word-count rollover when the client leaves `max_words` unset and `finalize_on_words` is on.
     default_max_words: int = 40
     default_eou_timeout_ms: int = 800

@@ -197,13 +197,13 @@ class LiveDecoder:
 
     def _generate_group(self, items: list[_Item], encoded: np.ndarray, rows: list[int], prompts: list[list[int]]) -> None:
         chosen = [items[n] for n in rows]
-        first = chosen[0].request
-        new_tokens = self.config.final_max_new_tokens if first.final else self.config.max_new_tokens
+        new_tokens = max(self.config.final_max_new_tokens if i.request.final else self.config.max_new_tokens
+                         for i in chosen)
         suppress = get_suppressed_tokens(self._tokenizer(chosen[0].language), [-1])
         results = self._fw.model.generate(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded[rows])),
             prompts,
-            beam_size=self.beam_size(first),
+            beam_size=self.beam_size(chosen[0].request),
             max_length=min(self._fw.max_length, max(len(p) for p in prompts) + new_tokens),
             return_scores=True,
             return_no_speech_prob=True,

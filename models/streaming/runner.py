@@ -163,7 +163,7 @@ class SessionRunner:
             self._prefinal[1].cancel()  # superseded before it could be sealed; a running decode finishes unused
         key = PREFINAL_KEY.format(self.session_id)
         request = job.request(self.session.options, greedy=self.decoder.config.greedy_speculative)
-        task = asyncio.create_task(self.scheduler.run_partial(key, self.decoder, request))
+        task = asyncio.create_task(self.scheduler.run_partial(key, self.decoder, request, droppable=False))
         task.add_done_callback(lambda _: self._wake.set())  # so the control loop harvests it
         self._prefinal = (job, task)
 

@@ -29,6 +29,7 @@ class _Job:
     future: asyncio.Future[DecodeResult | None]
     queued_at: float
     final: bool
+    droppable: bool = False  # a stale partial may be dropped; speculative final decodes never are
 
     @property
     def beam(self) -> int:
@@ -80,14 +81,16 @@ class DecodeScheduler:
         result = await future
         return result if result is not None else DecodeResult(language=request.language)
 
-    async def run_partial(self, key: str, decoder: LiveDecoder, request: DecodeRequest) -> DecodeResult | None:
-        """The result, or None when the request was superseded or went stale before a worker was free."""
+    async def run_partial(
+        self, key: str, decoder: LiveDecoder, request: DecodeRequest, droppable: bool = True
+    ) -> DecodeResult | None:
+        """The result, or None when the request was superseded or (`droppable`) went stale before a worker was free."""
         future: asyncio.Future[DecodeResult | None] = asyncio.get_running_loop().create_future()
         old = self._partials.pop(key, None)
         if old is not None and not old.future.done():
             old.future.set_result(None)
             self.stats.partials_dropped += 1
-        self._partials[key] = _Job(key, decoder, request, future, time.monotonic(), final=False)
+        self._partials[key] = _Job(key, decoder, request, future, time.monotonic(), final=False, droppable=droppable)
         self._pump()
         return await future
 
@@ -114,7 +117,7 @@ class DecodeScheduler:
         for key, job in list(self._partials.items()):
             if job.future.done():
                 del self._partials[key]
-            elif now - job.queued_at > self.config.partial_max_age_seconds:
+            elif job.droppable and now - job.queued_at > self.config.partial_max_age_seconds:
                 del self._partials[key]
                 job.future.set_result(None)
                 self.stats.partials_dropped += 1

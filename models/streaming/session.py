@@ -60,6 +60,8 @@ class LiveSession:
         self._sealed: list[Word] = []
         self._sealed_end = 0
         self._prefinal_for: tuple[int, int] | None = None  # (decode start, last speech) speculated on
+        # (end sample, speech probability) of the VAD windows after the last sealed point: where to cut a chunk.
+        self._vad_trace: list[tuple[int, float]] = []
 
     # ---- audio in -------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> list[SpeechEvent]:
@@ -79,6 +81,7 @@ class LiveSession:
         events: list[SpeechEvent] = []
         min_voiced = self.config_min_speech_samples
         for frame in frames:
+            self._vad_trace.append((frame.end_sample, frame.probability))
             if frame.speech:
                 self._voiced_run += VAD_WINDOW
                 self._last_speech = frame.end_sample
@@ -183,14 +186,36 @@ class LiveSession:
                    int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
         return self.total - self._last_speech >= wait and self._last_speech > self._sealed_end
 
-    def prefinal_job(self) -> DecodeJob | None:
-        """Once per pause: the decode an endpointing or finalize final would run on the audio so far."""
-        if not self._prefinal_due() or self._prefinal_for == (self._sealed_end, self._last_speech):
+    def _chunk_cut(self) -> int | None:
+        """Where continuous speech gets sealed: the quietest VAD window once `seal_chunk_seconds` are unsealed."""
+        chunk = int(self.config.seal_chunk_seconds * SAMPLE_RATE)
+        if not chunk or not self.config.final_redecode or self._last_speech - self._sealed_end < chunk:
             return None
-        start, end = self._sealed_end, self._speech_end()
+        if self._prefinal_for is not None and self._prefinal_for[0] == self._sealed_end:
+            return None  # a decode from this point is in flight (or waits to be sealed)
+        self._vad_trace = [t for t in self._vad_trace if t[0] > self._sealed_end]
+        low, high = self._sealed_end + chunk // 2, self._last_speech - SAMPLE_RATE // 2
+        window = [t for t in self._vad_trace if low <= t[0] <= high]
+        if not window:
+            return None
+        end_sample, _ = min(window, key=lambda t: t[1])
+        return end_sample - VAD_WINDOW // 2
+
+    def prefinal_job(self) -> DecodeJob | None:
+        """The decode a final would run on the audio so far, speculated once per pause, or a chunk of
+        continuous speech up to a quiet point, to be sealed once speech went on past it."""
+        start = self._sealed_end
+        if self._prefinal_due() and self._prefinal_for != (start, self._last_speech):
+            end = self._speech_end()
+            self._prefinal_for = (start, self._last_speech)
+        else:
+            cut = self._chunk_cut()
+            if cut is None:
+                return None
+            end = cut
+            self._prefinal_for = (start, cut)
         if end - start > self.config.final_redecode_max_seconds * SAMPLE_RATE:
             return None
-        self._prefinal_for = (start, self._last_speech)
         return DecodeJob("prefinal", self.generation, self._slice(start, end), start,
                          self._prompt(self._sealed, self.config.prompt_finals), self.language, "endpointing",
                          redecode=True, sealed=list(self._sealed), context=self._context(self._sealed),
