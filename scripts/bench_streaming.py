@@ -162,15 +162,24 @@ def behind(sessions: list[Session]) -> tuple[float, float]:
     return float(np.mean(first)), float(np.mean(second))
 
 
-def run_n(port: int, sequences: list[Sequence], n: int) -> list[Session]:
+def decode_counts(port: int) -> tuple[int, int]:
+    """(decodes, batched calls) run so far by the server's live scheduler (`/health/live`)."""
+    stats = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=10).json()
+    return stats["finals_run"] + stats["partials_run"], stats.get("batches_run", 0)
+
+
+def run_n(port: int, sequences: list[Sequence], n: int) -> tuple[list[Session], float]:
+    """N concurrent sessions; returns them and the mean number of requests per decode call."""
     sessions = [Session(word_ends=sequences[i % len(sequences)].word_ends) for i in range(n)]
 
     async def go() -> None:
         await asyncio.gather(*(stream(port, [sequences[i % len(sequences)].pcm], s, True)
                                for i, s in enumerate(sessions)))
 
+    before = decode_counts(port)
     asyncio.run(go())
-    return sessions
+    after = decode_counts(port)
+    return sessions, (after[0] - before[0]) / max(1, after[1] - before[1])
 
 
 @dataclass
@@ -187,6 +196,7 @@ class Variant:
 
 
 def held(sessions: list[Session], n1_p95: float) -> tuple[bool, str]:
+    """Held in real time: finalize→final p95 ≤ 3× the N=1 p95 and time behind grows by ≤ 0.5 s."""
     times = [x for s in sessions for x in s.finalize]
     first, second = behind(sessions)
     ok = percentile(times, 95) <= 3 * n1_p95 and not second - first > 0.5
@@ -221,7 +231,7 @@ def run_variant(args: argparse.Namespace, v: Variant, items: list[Clip], floors:
                 notes.append(f"{label}: repeated runs {rep}")
             n1_p95 = float("nan")
             for n in [int(x) for x in args.sessions.split(",")]:
-                sessions = run_n(args.port, sequences, n)
+                sessions, per_call = run_n(args.port, sequences, n)
                 times = [x for s in sessions for x in s.finalize]
                 first, second = behind(sessions)
                 if n == 1:
@@ -230,10 +240,10 @@ def run_variant(args: argparse.Namespace, v: Variant, items: list[Clip], floors:
                 lines.append(f"| {label} | continuous 15–18 s | {n} | {percentile(times, 50):.2f} / "
                              f"{percentile(times, 95):.2f} | {percentile(times, 50) / seq_floor:.2f}× "
                              f"({seq_floor:.2f} s) | p95 ÷ N=1 p95 **{percentile(times, 95) / n1_p95:.2f}×**; "
-                             f"behind {first:.2f} → {second:.2f} s | — | — |")
+                             f"behind {first:.2f} → {second:.2f} s; {per_call:.1f} requests per decode call | — | — |")
                 print(lines[-1], flush=True)
             for n in [int(x) for x in args.ladder.split(",") if x]:
-                ok, why = held(run_n(args.port, sequences, n), n1_p95)
+                ok, why = held(run_n(args.port, sequences, n)[0], n1_p95)
                 notes.append(f"{label}: N={n} {'held' if ok else 'not held'} ({why})")
                 print(notes[-1], flush=True)
                 if not ok:

@@ -135,7 +135,7 @@ class LiveServerConfig(_Strict):
     batch_window_ratio: float = 2.0
     # A queued partial older than this is dropped: a newer one will describe the audio better.
     partial_max_age_seconds: float = 1.0
-    # Partials are shed (no new ones are started) while a final has waited longer than this.
+    # Partials are shed (no new ones are started) while any queued decode has waited longer than this.
     shed_partials_after_seconds: float = 0.25
     # Bounded inbound audio: a session whose undecoded buffer reaches this is force-finalised, and
     # older audio is dropped so memory stays bounded whatever the client sends.

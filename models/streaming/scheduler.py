@@ -5,8 +5,8 @@ replaces it), one speculative final, and awaits its own final before asking for 
 grows with load. An idle worker waits up to `gather_ms` for more requests, then takes the oldest
 final (else the oldest fresh partial) and every queued request that can share its CTranslate2 call
 (same decoder, same beam size, similar encoder window), up to `max_batch`. Finals keep their beam
-search under load; partials are what gets shed: stale ones are dropped, and `behind` tells sessions
-to stop asking for new ones while finals wait.
+search under load and speculative final decodes go before partials; partials are what gets shed:
+stale ones are dropped, and `behind` tells sessions to stop asking for new ones while decodes wait.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ class SchedulerStats:
     partials_run: int = 0
     partials_dropped: int = 0
     batches_run: int = 0
-    decode_seconds: float = 0.0
 
 
 class DecodeScheduler:
@@ -62,17 +61,15 @@ class DecodeScheduler:
         self.stats = SchedulerStats()
 
     @property
-    def finals_waiting(self) -> int:
-        return sum(1 for job in self._finals if not job.future.done())
-
-    @property
     def queued(self) -> int:
         return len(self._finals) + len(self._partials)
 
     def behind(self) -> bool:
-        """A final has waited longer than `shed_partials_after_seconds`: new partials should not be asked for."""
+        """Some queued decode has waited longer than `shed_partials_after_seconds`: the decoder is behind
+        real time, so sessions should not ask for new partials until the queue drains."""
         limit = time.monotonic() - self.config.shed_partials_after_seconds
-        return any(job.queued_at < limit for job in self._finals if not job.future.done())
+        waiting = [*self._finals, *self._partials.values()]
+        return any(job.queued_at < limit for job in waiting if not job.future.done())
 
     async def run_final(self, key: str, decoder: LiveDecoder, request: DecodeRequest) -> DecodeResult:
         future: asyncio.Future[DecodeResult | None] = asyncio.get_running_loop().create_future()
@@ -131,7 +128,9 @@ class DecodeScheduler:
 
     def _next_batch(self) -> list[_Job]:
         self._drop_stale()
-        waiting = [j for j in self._finals if not j.future.done()] + list(self._partials.values())
+        # Finals, then speculative final decodes, then partials.
+        lane = sorted(self._partials.values(), key=lambda j: j.droppable)
+        waiting = [j for j in self._finals if not j.future.done()] + lane
         if not waiting:
             return []
         first = waiting[0]
@@ -165,14 +164,9 @@ class DecodeScheduler:
             self.stats.batches_run += 1
             self.stats.finals_run += sum(1 for j in batch if j.final)
             self.stats.partials_run += sum(1 for j in batch if not j.final)
-            task = loop.run_in_executor(self._executor, self._decode, batch)
+            requests = [job.request for job in batch]
+            task = loop.run_in_executor(self._executor, batch[0].decoder.decode_batch, requests)
             task.add_done_callback(lambda t, b=batch: self._finished(b, t))
-
-    def _decode(self, batch: list[_Job]) -> list[DecodeResult]:
-        started = time.perf_counter()
-        results = batch[0].decoder.decode_batch([job.request for job in batch])
-        self.stats.decode_seconds += time.perf_counter() - started
-        return results
 
     def _finished(self, batch: list[_Job], task: asyncio.Future[list[DecodeResult]]) -> None:
         self._running -= 1

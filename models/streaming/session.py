@@ -233,6 +233,9 @@ class LiveSession:
             return False  # no speech after that pause (yet): a final may still reuse the decode whole
         self._sealed += timeline_words(job, result, self.seams)
         self._sealed_end = job.end_sample
+        if self._sealed_end >= self._commit_sample:
+            # Partials lagged behind: they continue after the sealed words (what the final will say).
+            self.committed, self._commit_sample, self._hypotheses = list(self._sealed), self._sealed_end, []
         self._drop_until(min(self._sealed_end, self._commit_sample))
         return True
 
