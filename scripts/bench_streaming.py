@@ -63,6 +63,7 @@ class Session:
     # (audio time sent, words transcribed by then: finals so far + the current partial)
     progress: list[tuple[float, int]] = field(default_factory=list)
     word_ends: np.ndarray | None = None  # when each reference word was said (continuous sequences)
+    failed: bool = False  # a final did not come within 120 s
     texts: list[str] = field(default_factory=list)
     pieces: list[list[str]] = field(default_factory=lambda: [[]])  # final texts per streamed piece
     full: list[str] = field(default_factory=list)
@@ -96,7 +97,9 @@ def prerecorded(port: int, items: list[Clip]) -> list[str]:
 async def stream(port: int, pieces: list[np.ndarray], session: Session, finalize_each: bool) -> None:
     """Stream each piece at real time; with `finalize_each`, send `finalize` after it and time its final."""
     url = f"ws://127.0.0.1:{port}/waves/v1/stt/live?model=pulse&language=en{QUERY}"
-    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}, max_size=None) as ws:
+    # No client keepalive: a starved client must not close the session; lateness is what is measured.
+    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}, max_size=None,
+                                  ping_interval=None) as ws:
         t0 = time.monotonic()
         finalized = asyncio.Event()
 
@@ -133,12 +136,19 @@ async def stream(port: int, pieces: list[np.ndarray], session: Session, finalize
                 finalized.clear()
                 asked = time.monotonic()
                 await ws.send(json.dumps({"type": "finalize"}))
-                await asyncio.wait_for(finalized.wait(), 120)
+                try:
+                    await asyncio.wait_for(finalized.wait(), 120)
+                except TimeoutError:
+                    session.failed = True
+                    return
                 session.finalize.append(time.monotonic() - asked)
                 session.pieces.append([])
                 t0 += time.monotonic() - asked  # the wait is not audio time
         await ws.send(json.dumps({"type": "close_stream"}))
-        await asyncio.wait_for(task, 120)
+        try:
+            await asyncio.wait_for(task, 120)
+        except TimeoutError:
+            session.failed = True
 
 
 def behind(sessions: list[Session]) -> tuple[float, float]:
@@ -199,7 +209,7 @@ def held(sessions: list[Session], n1_p95: float) -> tuple[bool, str]:
     """Held in real time: finalize→final p95 ≤ 3× the N=1 p95 and time behind grows by ≤ 0.5 s."""
     times = [x for s in sessions for x in s.finalize]
     first, second = behind(sessions)
-    ok = percentile(times, 95) <= 3 * n1_p95 and not second - first > 0.5
+    ok = percentile(times, 95) <= 3 * n1_p95 and not second - first > 0.5 and not any(s.failed for s in sessions)
     return ok, f"p95 {percentile(times, 95):.2f} s, behind {first:.2f} → {second:.2f} s"
 
 
@@ -240,7 +250,8 @@ def run_variant(args: argparse.Namespace, v: Variant, items: list[Clip], floors:
                 lines.append(f"| {label} | continuous 15–18 s | {n} | {percentile(times, 50):.2f} / "
                              f"{percentile(times, 95):.2f} | {percentile(times, 50) / seq_floor:.2f}× "
                              f"({seq_floor:.2f} s) | p95 ÷ N=1 p95 **{percentile(times, 95) / n1_p95:.2f}×**; "
-                             f"behind {first:.2f} → {second:.2f} s; {per_call:.1f} requests per decode call | — | — |")
+                             f"behind {first:.2f} → {second:.2f} s; {per_call:.1f} requests per decode call"
+                             f"{'; FINALS MISSING' if any(s.failed for s in sessions) else ''} | — | — |")
                 print(lines[-1], flush=True)
             for n in [int(x) for x in args.ladder.split(",") if x]:
                 ok, why = held(run_n(args.port, sequences, n)[0], n1_p95)
