@@ -3,8 +3,10 @@
 A final's words come from decodes of whole stretches of its audio, never from joined partials:
 each pause the VAD marks (`prefinal_silence_ms`) gets one speculative decode of the audio since the
 previous pause; if speech resumes, those words are sealed and the next decode starts at the pause.
-The final decodes whatever follows the last sealed pause, or reuses the speculative decode when no
-speech came after it.
+Continuous speech is sealed the same way in chunks (`seal_chunk_seconds`), cut at its quietest VAD
+window. The final decodes whatever follows the last sealed point, or reuses the speculative decode
+when no speech came after it. Decodes of a final's audio get no prompt; every decode's words pass
+`models/streaming/seams.py`, so a word is committed once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from models.transcript import Word
 __all__ = ["DecodeJob", "FinalSegment", "LiveSession", "SessionOptions", "SpeechEvent"]
 # Finals forced by length cut at a sealed pause or between two committed words, never inside a word.
 WORD_BOUNDARY_REASONS = frozenset({"max_words", "max_segment"})
+TRACE_PRUNE_AT = 1024  # VAD windows kept before those already sealed are pruned (memory stays flat)
 
 
 class LiveSession:
@@ -99,6 +102,8 @@ class LiveSession:
                     events.append(SpeechEvent("speech_ended", self._last_speech / SAMPLE_RATE))
         if not self._has_speech:
             self._trim_silence()
+        if len(self._vad_trace) > TRACE_PRUNE_AT:
+            self._vad_trace = [t for t in self._vad_trace if t[0] > self._sealed_end]
         return events
 
     def _append(self, samples: np.ndarray) -> None:
