@@ -178,18 +178,34 @@ def decode_counts(port: int) -> tuple[int, int]:
     return stats["finals_run"] + stats["partials_run"], stats.get("batches_run", 0)
 
 
-def run_n(port: int, sequences: list[Sequence], n: int) -> tuple[list[Session], float]:
-    """N concurrent sessions; returns them and the mean number of requests per decode call."""
+async def health_latency(port: int, done: asyncio.Event) -> float:
+    """Worst `/health` round trip (s) while the sessions run: how responsive the server's event loop stayed."""
+    worst = 0.0
+    async with httpx.AsyncClient(timeout=120) as client:
+        while not done.is_set():
+            started = time.monotonic()
+            await client.get(f"http://127.0.0.1:{port}/health")
+            worst = max(worst, time.monotonic() - started)
+            await asyncio.sleep(0.5)
+    return worst
+
+
+def run_n(port: int, sequences: list[Sequence], n: int) -> tuple[list[Session], float, float]:
+    """N concurrent sessions; returns them, the mean number of requests per decode call, worst /health time."""
     sessions = [Session(word_ends=sequences[i % len(sequences)].word_ends) for i in range(n)]
 
-    async def go() -> None:
+    async def go() -> float:
+        done = asyncio.Event()
+        probe = asyncio.create_task(health_latency(port, done))
         await asyncio.gather(*(stream(port, [sequences[i % len(sequences)].pcm], s, True)
                                for i, s in enumerate(sessions)))
+        done.set()
+        return await probe
 
     before = decode_counts(port)
-    asyncio.run(go())
+    worst = asyncio.run(go())
     after = decode_counts(port)
-    return sessions, (after[0] - before[0]) / max(1, after[1] - before[1])
+    return sessions, (after[0] - before[0]) / max(1, after[1] - before[1]), worst
 
 
 @dataclass
@@ -241,7 +257,7 @@ def run_variant(args: argparse.Namespace, v: Variant, items: list[Clip], floors:
                 notes.append(f"{label}: repeated runs {rep}")
             n1_p95 = float("nan")
             for n in [int(x) for x in args.sessions.split(",")]:
-                sessions, per_call = run_n(args.port, sequences, n)
+                sessions, per_call, health = run_n(args.port, sequences, n)
                 times = [x for s in sessions for x in s.finalize]
                 first, second = behind(sessions)
                 if n == 1:
@@ -250,7 +266,8 @@ def run_variant(args: argparse.Namespace, v: Variant, items: list[Clip], floors:
                 lines.append(f"| {label} | continuous 15–18 s | {n} | {percentile(times, 50):.2f} / "
                              f"{percentile(times, 95):.2f} | {percentile(times, 50) / seq_floor:.2f}× "
                              f"({seq_floor:.2f} s) | p95 ÷ N=1 p95 **{percentile(times, 95) / n1_p95:.2f}×**; "
-                             f"behind {first:.2f} → {second:.2f} s; {per_call:.1f} requests per decode call"
+                             f"behind {first:.2f} → {second:.2f} s; {per_call:.1f} requests per decode call; "
+                             f"/health ≤ {health:.2f} s"
                              f"{'; FINALS MISSING' if any(s.failed for s in sessions) else ''} | — | — |")
                 print(lines[-1], flush=True)
             for n in [int(x) for x in args.ladder.split(",") if x]:

@@ -29,6 +29,9 @@ class DecoderConfig(_Strict):
     # `full_window: true` keeps Whisper's 30 s window (needed by models that loop on short input).
     full_window: bool = False
     pad_seconds: float = 2.0
+    # Encode a batch in one CTranslate2 call (GPU); on CPU rows are encoded one by one (measured faster),
+    # generate and alignment stay batched either way.
+    batch_encode: bool = False
     min_window_seconds: float = 5.0
     max_new_tokens: int = 96
     # A final re-decodes its whole segment once: wider search, room for a long segment's tokens.

@@ -63,6 +63,9 @@ class LiveSession:
         self._sealed: list[Word] = []
         self._sealed_end = 0
         self._prefinal_for: tuple[int, int] | None = None  # (decode start, last speech) speculated on
+        # The pause that ends the open segment (reason, its last voiced sample, the sample where it became
+        # long enough): the final cuts there even when it is decided later, after speech resumed.
+        self._pause: tuple[str, int, int] | None = None
         # (end sample, speech probability) of the VAD windows after the last sealed point: where to cut a chunk.
         self._vad_trace: list[tuple[int, float]] = []
 
@@ -97,6 +100,9 @@ class LiveSession:
             else:
                 self._voiced_run = 0
                 silence = frame.end_sample - self._last_speech
+                if self._pause is None and self._has_speech and self._last_speech > self._segment_start:
+                    reason = self._pause_reason(silence)
+                    self._pause = (reason, self._last_speech, frame.end_sample) if reason else None
                 if self._in_speech_event and silence >= self.options.endpointing_ms * SAMPLE_RATE // 1000:
                     self._in_speech_event = False
                     events.append(SpeechEvent("speech_ended", self._last_speech / SAMPLE_RATE))
@@ -147,15 +153,18 @@ class LiveSession:
         return self._buffer[max(0, start - self._buffer_start) : max(0, end - self._buffer_start)].copy()
 
     # ---- policy ---------------------------------------------------------------------------
+    def _pause_reason(self, silence: int) -> str | None:
+        silence_ms = silence * 1000 / SAMPLE_RATE
+        if self.options.endpointing and silence_ms >= self.options.endpointing_ms:
+            return "endpointing"
+        return "eou_timeout" if silence_ms >= self.options.eou_timeout_ms else None
+
     def auto_final_reason(self) -> str | None:
         """Which automatic final rule fires now, if any (§4.5 rule 2 b–e)."""
         if not self._has_speech:
             return None
-        silence_ms = (self.total - self._last_speech) * 1000 / SAMPLE_RATE
-        if self.options.endpointing and silence_ms >= self.options.endpointing_ms:
-            return "endpointing"
-        if silence_ms >= self.options.eou_timeout_ms:
-            return "eou_timeout"
+        if self._pause is not None:
+            return self._pause[0]
         max_words = self.options.max_words or self.config.default_max_words
         if self.options.finalize_on_words and max_words and len(self.committed) >= max_words:
             return "max_words"
@@ -310,9 +319,15 @@ class LiveSession:
         committed, self.committed = self.committed, []
         prompt = self._prompt(self._sealed, self.config.prompt_finals)
         sealed, self._sealed = self._sealed, []
-        start = self._sealed_end
+        pause, self._pause = self._pause, None
+        start, speech = self._sealed_end, self._last_speech
         if reason in WORD_BOUNDARY_REASONS and (committed or sealed):
             cut = end = max(self._commit_sample, start)
+        elif pause is not None and pause[0] == reason:
+            # Cut where the pause was found, not where the final is decided: speech that resumed since
+            # (the decode of an earlier final took a while) belongs to the next segment, whole.
+            speech, cut = pause[1], pause[2]
+            end = min(cut, speech + int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
         else:
             cut, end = self.total, self._speech_end()
         if upto is not None:
@@ -320,14 +335,14 @@ class LiveSession:
             # waited in line (clients sending faster than real time put both in flight at once).
             cut, end = min(cut, upto), min(end, upto)
         min_samples = self.config.min_decode_speech_seconds * SAMPLE_RATE
-        heard = self._has_speech and self._last_speech > start and end - start >= min_samples
+        heard = self._has_speech and speech > start and end - start >= min_samples
         redecode = self.config.final_redecode and end - start <= self.config.final_redecode_max_seconds * SAMPLE_RATE
         if redecode:
             audio = self._slice(start, end) if heard else None
             context = self._context(sealed)
         else:
             sealed, prompt, start = [], self._prompt(committed, self.config.prompt_finals), self._commit_sample
-            tail = self._has_speech and self._last_speech > start and reason not in WORD_BOUNDARY_REASONS
+            tail = self._has_speech and speech > start and reason not in WORD_BOUNDARY_REASONS
             audio = self._slice(start, end) if tail and end - start >= min_samples else None
             context = self._context(committed)
         job = DecodeJob("final", self.generation, audio, start, prompt, self.language, reason, committed,
