@@ -89,9 +89,10 @@ class SessionConfig(_Strict):
     # are prompted with previous finals and committed words, and their seams are trimmed.
     prompt_finals: bool = False
     prompt_partials: bool = True
-    # Seams (models/streaming/seams.py): a decode's head repeating the committed words just before its
-    # audio is dropped when it starts within `seam_window_seconds` of the seam (one word: `echo_seconds`),
-    # as is a leading word shorter than `min_word_seconds` (text without audio under it).
+    # Seams (models/streaming/seams.py): a decode's head repeating (up to `seam_max_ngram` of) the
+    # committed words just before its audio is dropped when it starts within `seam_window_seconds` of the
+    # last committed word's end (one word: `echo_seconds`); so are words shorter than `min_word_seconds`
+    # at either end of a decode or in runs inside it (text without audio under it).
     seam_window_seconds: float = 1.0
     echo_seconds: float = 0.4
     min_word_seconds: float = 0.02
