@@ -341,8 +341,10 @@ def main() -> None:
     for v in variants:
         run_variant(args, v, items, floors, lines, notes)
     peer = run_peer(args, items) if Path(args.peer_python).exists() else (
-        f"WhisperLive not run: no venv at {args.peer_python} (build it with `python -m venv /tmp/venv-wlive && "
-        "/tmp/venv-wlive/bin/pip install whisper-live==0.10.0`).")
+        f"WhisperLive not run: no venv at {args.peer_python}. Build it with `python3 -m venv /tmp/venv-wlive && "
+        "/tmp/venv-wlive/bin/pip install --no-deps whisper-live==0.10.0 && /tmp/venv-wlive/bin/pip install "
+        "faster-whisper==1.2.1 websockets numpy scipy soundfile fastapi uvicorn torch` (its full requirements "
+        "include PyAudio, which needs the portaudio headers; the faster_whisper backend does not use it).")
     body = "\n".join([
         "## Live path (`scripts/bench_streaming.py`)", "",
         f"Machine: {machine()}. CPU: {cpu}.", "",
