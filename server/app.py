@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise
         app.state.enabled_features = app.state.stages.features
         app.state.live = LiveRuntime(registry, config.live)
+        app.state.live.preload()  # the live lane's model instance, loaded before the first session
         store = open_store(config.jobs.store, settings.database_url)
         service = JobsService(config.jobs, make_job_processor(app.state), store=store)
         app.state.jobs = service

@@ -1,7 +1,9 @@
 """Live session engine without a server: finals from whole-audio decodes, pause sealing, speculative reuse.
 
-Drives `LiveSession` with the real `pulse` model and real clips; decodes run synchronously, so what
-is checked is the policy (which audio each final decodes), never timing.
+Drives `LiveSession` with the real `pulse` model and real clips under two numerics: the shipped int8
+and float32 (set through the live engine's `compute_type`, as a config would), because another CPU's
+int8 kernels give different text; every assert is a WER bound or an invariant. Decodes run
+synchronously (tests/live_streaming.py), so what is checked is the policy, never timing.
 """
 
 from __future__ import annotations
@@ -13,68 +15,45 @@ import numpy as np
 import pytest
 from whisper_normalizer.english import EnglishTextNormalizer
 
-from models.asr import WhisperEngine
-from models.streaming.config import SessionConfig, VadConfig
+from models.streaming.config import live_model_config
 from models.streaming.decoder import DecodeResult, LiveDecoder, clip_prompt
 from models.streaming.jobs import DecodeJob, FinalSegment
-from models.streaming.session import LiveSession, SessionOptions
-from models.streaming.vad import StreamingVad
+from models.streaming.runtime import load_live_model
+from models.streaming.seams import repeated_ngrams
+from models.streaming.session import LiveSession
+from models.weights import resolve_weights
 from server.config import load_config
 from tests.helpers import DATA, JFK, REPO, load_pcm, manifest
+from tests.support.live_streaming import CHUNK, join_with_pauses, model_decode, new_session, stream
 
-CHUNK = 1600  # 100 ms feeds
 CLIP = DATA / "asr_en" / "ljspeech_LJ001-0002.flac"  # "in being comparatively modern." (1.9 s)
+# Short clips joined by 0.8 s pauses (each pause ends a final) and clips with sealed pauses inside.
+JOINED = ["ljspeech_LJ001-0002", "ljspeech_LJ002-0020", "ljspeech_LJ002-0035", "ljspeech_LJ001-0008",
+          "librispeech_1089-134691-0000", "librivox_sense_and_sensibility_01_0880"]
+ALONE = ["jfk", "osr_us_000_0034_8k", "librispeech_1089-134691-0001"]
 NORMALISE = EnglishTextNormalizer()
 
 
-@pytest.fixture(scope="module")
-def decoder() -> LiveDecoder:
+@pytest.fixture(scope="module", params=["int8", "float32"])
+def decoder(request: pytest.FixtureRequest) -> LiveDecoder:
+    """The live decoder on a config variant whose live engine runs with the given `compute_type`."""
     config = load_config(REPO / "configs" / "default.yaml")
-    from models.streaming.config import live_model_config  # noqa: PLC0415
-
-    engine = WhisperEngine("pulse", config.models["pulse"], REPO / ".cache")
-    return LiveDecoder(engine, live_model_config(config.models["pulse"].live).decoder)
+    model = config.models["pulse"]
+    live = live_model_config({**model.live, "engine": {"compute_type": request.param}})
+    weights = resolve_weights(model.weights, REPO / ".cache")
+    return LiveDecoder(load_live_model(weights, model, live.engine), live.decoder)
 
 
 def reference(path: Path) -> str:
     return next(row["text"] for row in manifest("asr_en.jsonl") if row["audio"].endswith(path.name))
 
 
-def new_session(**options: object) -> LiveSession:
-    return LiveSession(SessionConfig(), SessionOptions(language="en", **options), StreamingVad(VadConfig()))  # type: ignore[arg-type]
-
-
 def run(decoder: LiveDecoder, session: LiveSession, job: DecodeJob) -> DecodeResult | None:
-    if job.audio is None:
-        return None
-    greedy = job.kind == "prefinal" and decoder.config.greedy_speculative
-    return decoder.decode(job.audio, language="en", prompt=job.prompt, final=True, greedy=greedy)
+    return model_decode(decoder)(job)
 
 
-def stream(decoder: LiveDecoder, session: LiveSession, pcm: np.ndarray) -> tuple[list[FinalSegment], list[DecodeJob]]:
-    """Feed `pcm` in 100 ms chunks, doing what the runner does with speculative decodes; finalize at the end."""
-    finals: list[FinalSegment] = []
-    jobs: list[DecodeJob] = []
-    pending: tuple[DecodeJob, DecodeResult] | None = None
-    for start in range(0, pcm.size, CHUNK):
-        session.feed(pcm[start : start + CHUNK])
-        if pending is not None and (not session.prefinal_current(pending[0]) or session.seal(*pending)):
-            pending = None
-        reason = session.auto_final_reason()
-        if reason:
-            job = session.final_job(reason)
-            reuse = pending is not None and pending[0].key == job.key
-            jobs.append(job)
-            finals.append(session.apply_final(job, pending[1] if reuse else run(decoder, session, job)))
-            pending = None
-        prefinal = session.prefinal_job()
-        if prefinal is not None:
-            result = run(decoder, session, prefinal)
-            pending = (prefinal, result) if result is not None else None
-    job = session.final_job("finalize")
-    jobs.append(job)
-    finals.append(session.apply_final(job, run(decoder, session, job)))
-    return [f for f in finals if f.words], jobs
+def words_of(text: str) -> list[str]:
+    return NORMALISE(text).split()
 
 
 @pytest.mark.slow
@@ -82,7 +61,7 @@ def test_pauses_are_sealed_and_the_final_is_close_to_the_reference(decoder: Live
     """JFK pauses between phrases: words before each pause are sealed once, the final decodes only the rest."""
     pcm = load_pcm(JFK)
     session = new_session(endpointing=False, eou_timeout_ms=10000)
-    finals, jobs = stream(decoder, session, pcm)
+    finals, jobs = stream(model_decode(decoder), session, pcm)
     assert len(finals) == 1
     assert jobs[-1].sealed, "no pause was sealed"
     assert jobs[-1].start_sample > 0  # the final decoded only the audio after the last sealed pause
@@ -147,38 +126,47 @@ def test_clip_prompt_keeps_the_most_recent_whole_words() -> None:
     assert clip_prompt("alphabetagamma", 5) == "gamma"
 
 
-def test_scheduler_counts_waiting_finals_and_promotes_a_speculative_job() -> None:
-    """A final waits behind a running decode; a promoted partial-lane job then runs before other partials."""
-    import asyncio  # noqa: PLC0415
-    import threading  # noqa: PLC0415
+def clip(name: str) -> tuple[np.ndarray, str]:
+    path = DATA / "asr_en" / f"{name}.flac"
+    return load_pcm(path), reference(path)
 
-    from models.streaming.scheduler import DecodeScheduler  # noqa: PLC0415
 
-    async def go() -> list[str]:
-        scheduler = DecodeScheduler(workers=1, partial_max_age_seconds=60.0)
-        gate = threading.Event()
-        order: list[str] = []
+def check_no_repeats(finals: list[FinalSegment], ref: str) -> float:
+    """No final and no running full transcript repeats a 3-word run the reference lacks; returns the WER."""
+    ref_words = words_of(ref)
+    for n, final in enumerate(finals):
+        assert not repeated_ngrams(words_of(final.text), ref_words), f"final repeats a run: {final.text!r}"
+        full = " ".join(f.text for f in finals[: n + 1])
+        assert not repeated_ngrams(words_of(full), ref_words), f"full transcript repeats a run: {full!r}"
+    return jiwer.wer(NORMALISE(ref), NORMALISE(" ".join(f.text for f in finals)))
 
-        def work(name: str, wait: bool = False):  # type: ignore[no-untyped-def]
-            def fn() -> str:
-                if wait:
-                    gate.wait(30)
-                order.append(name)
-                return name
-            return fn
 
-        running = asyncio.ensure_future(scheduler.run_final("a", work("running", wait=True)))
-        await asyncio.sleep(0)
-        other = asyncio.ensure_future(scheduler.run_partial("b", work("partial-b")))
-        speculative = asyncio.ensure_future(scheduler.run_partial("a#prefinal", work("speculative-a")))
-        waiting = asyncio.ensure_future(scheduler.run_final("c", work("final-c")))
-        await asyncio.sleep(0)
-        assert scheduler.finals_waiting == 1
-        scheduler.promote("a#prefinal")
-        assert scheduler.finals_waiting == 2
-        gate.set()
-        await asyncio.gather(running, other, speculative, waiting)
-        scheduler.shutdown()
-        return order
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALONE)
+def test_a_clip_streamed_alone_repeats_no_run(decoder: LiveDecoder, name: str) -> None:
+    """Default options (endpointing, speculative decodes at pauses): seams never duplicate words."""
+    pcm, ref = clip(name)
+    finals, _ = stream(model_decode(decoder), new_session(), pcm)
+    assert check_no_repeats(finals, ref) <= 0.25
 
-    assert asyncio.run(go()) == ["running", "final-c", "speculative-a", "partial-b"]
+
+@pytest.mark.slow
+def test_short_clips_joined_by_pauses_repeat_no_run(decoder: LiveDecoder) -> None:
+    """Each 0.8 s pause ends a final; the next final must not start by repeating the previous one."""
+    pcms, refs = zip(*(clip(name) for name in JOINED), strict=True)
+    finals, _ = stream(model_decode(decoder), new_session(), join_with_pauses(list(pcms), 0.8))
+    assert len(finals) >= 2
+    assert check_no_repeats(finals, " ".join(refs)) <= 0.25
+
+
+@pytest.mark.slow
+def test_continuous_speech_is_sealed_in_chunks(decoder: LiveDecoder) -> None:
+    """19 s without a pause: chunks are sealed at quiet points, so the final decodes only the last few
+    seconds, and the chunk seams neither repeat nor lose words."""
+    (a, ref_a), (b, ref_b) = clip("ljspeech_LJ001-0001"), clip("ljspeech_LJ001-0003")
+    session = new_session()
+    finals, jobs = stream(model_decode(decoder), session, np.concatenate([a, b]))
+    assert jobs[-1].sealed, "no chunk was sealed"
+    assert jobs[-1].audio is not None
+    assert jobs[-1].audio.size <= 2 * session.config.seal_chunk_seconds * 16000
+    assert check_no_repeats(finals, f"{ref_a} {ref_b}") <= 0.2

@@ -29,19 +29,19 @@ class DecoderConfig(_Strict):
     # `full_window: true` keeps Whisper's 30 s window (needed by models that loop on short input).
     full_window: bool = False
     pad_seconds: float = 2.0
+    # Encode a batch in one CTranslate2 call (GPU); on CPU rows are encoded one by one (measured faster),
+    # generate and alignment stay batched either way.
+    batch_encode: bool = False
     min_window_seconds: float = 5.0
     max_new_tokens: int = 96
     # A final re-decodes its whole segment once: wider search, room for a long segment's tokens.
     final_beam_size: int = 5
     final_max_new_tokens: int = 224
-    # Under load a final that finds this many other finals already waiting decodes greedily
-    # (`beam_size`): a little accuracy for time-to-final when sessions end speech together. 0 = never.
-    greedy_final_when_waiting: int = 1
     # Speculative final decodes (at pauses) search greedily: they wait in the partial lane and a
     # running decode cannot be pre-empted by another session's final.
     greedy_speculative: bool = True
-    # Previous finals (and, for partials, committed words) handed back as the decoder prompt, in
-    # characters (most recent kept, cut at a word boundary).
+    # Prompt text (previous finals, committed words) handed to the decoder, in characters (most
+    # recent kept, cut at a word boundary). Which decodes get a prompt: `SessionConfig.prompt_*`.
     prompt_chars: int = 200
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
@@ -67,6 +67,10 @@ class SessionConfig(_Strict):
     # decode starts speculatively; a final on the same audio (endpointing, finalize) reuses it.
     # Partials pause meanwhile: they would only re-hear the same speech. 0 turns speculation off.
     prefinal_silence_ms: int = 300
+    # Continuous speech without such pauses is sealed in chunks: once this much speech is unsealed, the
+    # audio up to its quietest VAD window (in the second half) is decoded speculatively and sealed,
+    # so a final never decodes much more than this. 0 = pauses only.
+    seal_chunk_seconds: float = 6.0
     # Word-count rollover when the client leaves `max_words` unset and `finalize_on_words` is on.
     default_max_words: int = 40
     default_eou_timeout_ms: int = 800
@@ -80,8 +84,30 @@ class SessionConfig(_Strict):
     # A final decodes up to the last voiced VAD window plus this margin; trailing silence invites
     # hallucinated words ("Thank you.", "Free.").
     final_tail_pad_seconds: float = 0.3
-    # A tail decode whose first word repeats the last committed word within this time is an echo.
+    # Prompts: a decode may repeat its prompt (seen on AVX2 CPUs and with float32 numerics), so
+    # decodes of a final's audio (finals and their speculative decodes at pauses) get none; partials
+    # are prompted with previous finals and committed words, and their seams are trimmed.
+    prompt_finals: bool = False
+    prompt_partials: bool = True
+    # Seams (models/streaming/seams.py): a decode's head repeating (up to `seam_max_ngram` of) the
+    # committed words just before its audio is dropped when it starts within `seam_window_seconds` of the
+    # last committed word's end (one word: `echo_seconds`); so are words shorter than `min_word_seconds`
+    # at either end of a decode or in runs inside it (text without audio under it).
+    seam_window_seconds: float = 1.0
     echo_seconds: float = 0.4
+    min_word_seconds: float = 0.02
+    seam_max_ngram: int = 8
+
+
+class LiveEngineConfig(_Strict):
+    """The CTranslate2 model instance live decodes run on."""
+
+    # Own instance (same weights) so live decodes never queue behind a pre-recorded file on the
+    # registry's engine; false shares the registry's engine.
+    dedicated: bool = True
+    # Overrides of the registry model's settings for the live instance (None = the model's own).
+    compute_type: str | None = None
+    cpu_threads: int | None = None
 
 
 class LiveModelConfig(_Strict):
@@ -90,6 +116,7 @@ class LiveModelConfig(_Strict):
     decoder: DecoderConfig = Field(default_factory=DecoderConfig)
     session: SessionConfig = Field(default_factory=SessionConfig)
     vad: VadConfig = Field(default_factory=VadConfig)
+    engine: LiveEngineConfig = Field(default_factory=LiveEngineConfig)
     # e.g. {"en": "pulse-pro"}: decode pinned English on that registry model's engine.
     engine_by_language: dict[str, str] = Field(default_factory=dict)
     # Decoder overrides per registry model name used through `engine_by_language`.
@@ -101,12 +128,24 @@ class LiveServerConfig(_Strict):
 
     max_sessions: int = 64
     idle_timeout_seconds: float = 30.0
-    # Decode threads per engine; each runs one CTranslate2 call at a time.
+    # Decode threads; each runs one batched CTranslate2 call at a time.
     decode_workers: int = 1
+    # Decodes due together (across sessions) run as one batch of at most `max_batch` requests
+    # (1 = no batching). An idle worker waits up to `gather_ms` for more requests to join.
+    max_batch: int = 8
+    gather_ms: int = 20
+    # Requests join a batch only if their encoder window is at most this × the first one's
+    # (padding short audio to a long window costs encoder time).
+    batch_window_ratio: float = 2.0
     # A queued partial older than this is dropped: a newer one will describe the audio better.
     partial_max_age_seconds: float = 1.0
-    # Bounded inbound audio: a session whose undecoded buffer exceeds this is force-finalised.
+    # Partials are shed (no new ones are started) while any queued decode has waited longer than this.
+    shed_partials_after_seconds: float = 0.25
+    # Bounded inbound audio: a session whose undecoded buffer reaches this is force-finalised, and
+    # older audio is dropped so memory stays bounded whatever the client sends.
     max_buffer_seconds: float = 60.0
+    # A fed chunk longer than this runs its VAD on a worker thread instead of the event loop.
+    vad_in_thread_seconds: float = 1.0
 
 
 def live_server_config(raw: dict[str, Any]) -> LiveServerConfig:

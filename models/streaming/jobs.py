@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.streaming.decoder import DecodedWord, DecodeResult
+from models.audio import SAMPLE_RATE
+from models.streaming.decoder import DecodedWord, DecodeRequest, DecodeResult
+from models.streaming.seams import SeamPolicy, trim_seam, word_key
 from models.transcript import Word
-
-SAMPLE_RATE = 16000
-_NORMALISE = re.compile(r"[^\w']+")
 
 
 @dataclass(frozen=True)
@@ -54,10 +52,16 @@ class DecodeJob:
     # A final that decodes all of its segment after `sealed` (words of earlier pauses) in one pass.
     redecode: bool = False
     sealed: list[Word] = field(default_factory=list)
-    # Where the final cut the timeline, and the word a decode starting right there may echo.
+    # Where the final cut the timeline; the words just before the job's audio (its seam).
     cut_sample: int = 0
-    echo: Word | None = None
+    context: list[Word] = field(default_factory=list)
     end_sample: int = 0
+
+    def request(self, options: SessionOptions, greedy: bool) -> DecodeRequest:
+        """What the decoder is asked; a partial searches with `beam_size`, other kinds with the final's search."""
+        audio = self.audio if self.audio is not None else np.zeros(0, np.float32)
+        return DecodeRequest(audio, self.language, options.candidates, self.prompt, options.hotwords,
+                             final=self.kind != "partial", greedy=greedy)
 
     @property
     def key(self) -> tuple[int, int, str, bool]:
@@ -84,18 +88,6 @@ class FinalSegment:
         return " ".join(w.word for w in self.words)
 
 
-def word_key(text: str) -> str:
-    return _NORMALISE.sub("", text.lower())
-
-
-def drop_echo(last: Word | None, words: list[DecodedWord], window: float) -> list[DecodedWord]:
-    """A decode that starts by repeating (part of) the word just before its audio heard that word's remnant."""
-    if last is None or not words or words[0].start > window:
-        return words
-    head, tail = word_key(words[0].text), word_key(last.word)
-    return words[1:] if head and tail.endswith(head) else words
-
-
 def common_prefix(a: list[DecodedWord], b: list[DecodedWord]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -105,12 +97,12 @@ def common_prefix(a: list[DecodedWord], b: list[DecodedWord]) -> int:
     return n
 
 
-def timeline_words(job: DecodeJob, result: DecodeResult | None, window: float) -> list[Word]:
-    """The result's words on the session timeline, without an echo of the word before the job's audio."""
+def timeline_words(job: DecodeJob, result: DecodeResult | None, policy: SeamPolicy) -> list[Word]:
+    """The result's words on the session timeline, minus what the job's seam context already holds."""
     if result is None:
         return []
     offset = job.start_sample / SAMPLE_RATE
     return [
         Word(w.text.strip(), round(offset + w.start, 3), round(offset + w.end, 3), round(w.probability, 4))
-        for w in drop_echo(job.echo, result.words, window)
+        for w in trim_seam(job.context, result.words, offset, policy)
     ]

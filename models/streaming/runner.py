@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.audio import SAMPLE_RATE
 from models.streaming.decoder import DecodeResult, LiveDecoder
 from models.streaming.scheduler import DecodeScheduler
 from models.streaming.session import DecodeJob, FinalSegment, LiveSession, SpeechEvent
@@ -67,16 +67,25 @@ class SessionRunner:
         self._partials: set[asyncio.Task[None]] = set()
         self._control: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
-        self.last_final_at: float | None = None
         # The speculative final decode of the latest pause and the task yielding its result.
         self._prefinal: tuple[DecodeJob, asyncio.Task[DecodeResult | None]] | None = None
-        self.prefinal_hits = 0
 
     def start(self) -> None:
         self._control = asyncio.create_task(self._run(), name=f"live-{self.session_id}")
 
     async def feed(self, samples: np.ndarray) -> None:
-        for event in self.session.feed(samples):
+        """Buffer audio and run the VAD on it (on a worker thread when the chunk is long)."""
+        dropped = self.session.dropped_samples
+        if samples.size > self.scheduler.config.vad_in_thread_seconds * SAMPLE_RATE:
+            heard = self.session.vad_input(samples)
+            frames = await asyncio.to_thread(self.session.vad.feed, heard)
+            events = self.session.feed_decided(samples, frames)
+        else:
+            events = self.session.feed(samples)
+        if self.session.dropped_samples > dropped:
+            log.warning("session %s: undecoded audio over live.max_buffer_seconds, %.1f s dropped", self.session_id,
+                        (self.session.dropped_samples - dropped) / SAMPLE_RATE)
+        for event in events:
             await self.emit(event)
         self._wake.set()
 
@@ -102,35 +111,19 @@ class SessionRunner:
         self.scheduler.drop_session(self.session_id)
         self.scheduler.drop_session(PREFINAL_KEY.format(self.session_id))
 
-    def _decode(self, job: DecodeJob, greedy: bool = False) -> Callable[[], DecodeResult]:
-        options = self.session.options
-        return lambda: self.decoder.decode(
-            job.audio,  # type: ignore[arg-type]
-            language=job.language,
-            candidates=options.candidates,
-            prompt=job.prompt,
-            hotwords=options.hotwords,
-            final=job.kind != "partial",
-            greedy=greedy,
-        )
-
     async def _final(self, reason: str, from_finalize: bool, upto: int | None = None) -> None:
         spent = await self._settle_prefinal()
         job = self.session.final_job(reason, upto)
         result = spent[1] if spent is not None and spent[0].key == job.key else None
-        if result is not None:
-            self.prefinal_hits += 1
-        elif job.audio is not None:
-            limit = self.decoder.config.greedy_final_when_waiting
-            greedy = bool(limit) and self.scheduler.finals_waiting >= limit
-            result = await self.scheduler.run_final(self.session_id, self._decode(job, greedy))
+        if result is None and job.audio is not None:
+            request = job.request(self.session.options, greedy=False)  # finals keep beam search under load
+            result = await self.scheduler.run_final(self.session_id, self.decoder, request)
         log.debug("session %s final (%s): speculative decode reused %s, %.2f s of audio after %d sealed words",
                   self.session_id, reason, spent is not None and result is spent[1],
-                  0.0 if job.audio is None else job.audio.size / 16000, len(job.sealed))
+                  0.0 if job.audio is None else job.audio.size / SAMPLE_RATE, len(job.sealed))
         segment = self.session.apply_final(job, result)
         if self.final_hook is not None:
             segment = await self.final_hook(segment)
-        self.last_final_at = time.monotonic()
         await self.emit(FinalEvent(segment, from_finalize))
 
     async def _prefinal_result(self, task: asyncio.Task[DecodeResult | None]) -> DecodeResult | None:
@@ -173,14 +166,15 @@ class SessionRunner:
         if self._prefinal is not None:
             self._prefinal[1].cancel()  # superseded before it could be sealed; a running decode finishes unused
         key = PREFINAL_KEY.format(self.session_id)
-        decode = self._decode(job, greedy=self.decoder.config.greedy_speculative)
-        task = asyncio.create_task(self.scheduler.run_partial(key, decode))
+        request = job.request(self.session.options, greedy=self.decoder.config.greedy_speculative)
+        task = asyncio.create_task(self.scheduler.run_partial(key, self.decoder, request, droppable=False))
         task.add_done_callback(lambda _: self._wake.set())  # so the control loop harvests it
         self._prefinal = (job, task)
 
     async def _partial(self, job: DecodeJob) -> None:
         try:
-            result = await self.scheduler.run_partial(self.session_id, self._decode(job))
+            request = job.request(self.session.options, greedy=False)
+            result = await self.scheduler.run_partial(self.session_id, self.decoder, request)
         except asyncio.CancelledError:
             self.session.apply_partial(job, None)
             raise
@@ -217,7 +211,7 @@ class SessionRunner:
                 prefinal = self.session.prefinal_job()
                 if prefinal is not None:
                     self._start_prefinal(prefinal)
-                job = self.session.partial_job()
+                job = None if self.scheduler.behind() else self.session.partial_job()  # partials shed first
                 if job is not None:
                     task = asyncio.create_task(self._partial(job))
                     self._partials.add(task)

@@ -1,18 +1,34 @@
-"""Process-wide live state: session slots, the shared decode scheduler, decoders per engine."""
+"""Process-wide live state: session slots, the shared batched decode scheduler, live model instances."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
+from faster_whisper import WhisperModel
+
+from models.config import ModelConfig
 from models.registry import LoadedModel, ModelRegistry
-from models.streaming.config import LiveModelConfig, LiveServerConfig, live_model_config
+from models.streaming.config import LiveEngineConfig, LiveModelConfig, LiveServerConfig, live_model_config
 from models.streaming.decoder import LiveDecoder
 from models.streaming.scheduler import DecodeScheduler
 from models.streaming.session import LiveSession, SessionOptions
 from models.streaming.vad import StreamingVad
 
 log = logging.getLogger(__name__)
+
+
+def load_live_model(model_dir: Path, model: ModelConfig, engine: LiveEngineConfig) -> WhisperModel:
+    """A CTranslate2 Whisper instance on a registry model's weights, with the live overrides applied."""
+    return WhisperModel(
+        str(model_dir),
+        device=model.device,
+        compute_type=engine.compute_type or model.compute_type,
+        cpu_threads=engine.cpu_threads or model.cpu_threads,
+        num_workers=1,
+        local_files_only=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -29,8 +45,9 @@ class LiveRuntime:
     def __init__(self, registry: ModelRegistry, config: LiveServerConfig) -> None:
         self.registry = registry
         self.config = config
-        self.scheduler = DecodeScheduler(config.decode_workers, config.partial_max_age_seconds)
+        self.scheduler = DecodeScheduler(config)
         self._decoders: dict[tuple[str, str], LiveDecoder] = {}
+        self._models: dict[tuple[str, str, int], WhisperModel] = {}
         self._sessions: set[str] = set()
 
     @property
@@ -64,11 +81,31 @@ class LiveRuntime:
         key = (model.name, target.name)
         decoder = self._decoders.get(key)
         if decoder is None:
-            decoder = self._decoders[key] = LiveDecoder(target.engine, decoder_config)
+            decoder = self._decoders[key] = LiveDecoder(self._model(target, config.engine), decoder_config)
         return LivePlan(decoder, config)
 
+    def _model(self, target: LoadedModel, engine: LiveEngineConfig) -> WhisperModel:
+        """The live lane's own model instance (loaded once per weights and settings), or the registry's."""
+        if not engine.dedicated:
+            return target.engine.model
+        compute_type = engine.compute_type or target.config.compute_type
+        threads = engine.cpu_threads or target.config.cpu_threads
+        key = (str(target.engine.model_dir), compute_type, threads)
+        found = self._models.get(key)
+        if found is None:
+            log.info("loading live instance of %s (%s, %d threads)", target.name, compute_type, threads)
+            found = self._models[key] = load_live_model(target.engine.model_dir, target.config, engine)
+        return found
+
+    def preload(self) -> None:
+        """Load the live instance of every streaming model now (start-up) instead of at its first session."""
+        for name in self.registry.names():
+            model = self.registry.get(name)
+            if model is not None and model.config.streaming:
+                self.plan(model, None)
+
     def new_session(self, plan: LivePlan, options: SessionOptions) -> LiveSession:
-        return LiveSession(plan.config.session, options, StreamingVad(plan.config.vad))
+        return LiveSession(plan.config.session, options, StreamingVad(plan.config.vad), self.config.max_buffer_seconds)
 
     def shutdown(self) -> None:
         self.scheduler.shutdown()

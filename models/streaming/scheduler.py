@@ -1,22 +1,43 @@
-"""Fair decode scheduling across live sessions that share loaded models: finals first, stale partials dropped."""
+"""Batched decode scheduling across live sessions: finals first, decodes due together run as one batch.
+
+Queues are bounded by construction: each session has at most one waiting partial (a newer one
+replaces it), one speculative final, and awaits its own final before asking for another, so nothing
+grows with load. An idle worker waits up to `gather_ms` for more requests, then takes the oldest
+final (else the oldest fresh partial) and every queued request that can share its CTranslate2 call
+(same decoder, same beam size, similar encoder window), up to `max_batch`. Finals keep their beam
+search under load and speculative final decodes go before partials; partials are what gets shed:
+stale ones are dropped, and `behind` tells sessions to stop asking for new ones while decodes wait.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+
+from models.streaming.config import LiveServerConfig
+from models.streaming.decoder import DecodeRequest, DecodeResult, LiveDecoder
 
 
 @dataclass
 class _Job:
-    session_id: str
-    fn: Callable[[], Any]
-    future: asyncio.Future[Any]
+    key: str
+    decoder: LiveDecoder
+    request: DecodeRequest
+    future: asyncio.Future[DecodeResult | None]
     queued_at: float
+    final: bool
+    droppable: bool = False  # a stale partial may be dropped; speculative final decodes never are
+
+    @property
+    def beam(self) -> int:
+        return self.decoder.beam_size(self.request)
+
+    @property
+    def window(self) -> int:
+        return self.decoder.window_frames(self.request.audio.size)
 
 
 @dataclass
@@ -24,106 +45,143 @@ class SchedulerStats:
     finals_run: int = 0
     partials_run: int = 0
     partials_dropped: int = 0
+    batches_run: int = 0
 
 
 class DecodeScheduler:
-    """Runs decode callables on `workers` threads.
+    """Runs batched decodes on `decode_workers` threads; every public method is called from the event loop."""
 
-    Queues are bounded by construction: each session has at most one waiting partial (a newer
-    one replaces it) and awaits its own final before asking for another, so nothing grows with
-    load. Finals always go first; partials are served oldest-session-first, which is round-robin
-    because a session re-enters at the back after each partial.
-    """
-
-    def __init__(self, workers: int, partial_max_age_seconds: float) -> None:
-        self.workers = workers
-        self.partial_max_age = partial_max_age_seconds
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="live-decode")
+    def __init__(self, config: LiveServerConfig) -> None:
+        self.config = config
+        self._executor = ThreadPoolExecutor(max_workers=config.decode_workers, thread_name_prefix="live-decode")
         self._finals: deque[_Job] = deque()
         self._partials: OrderedDict[str, _Job] = OrderedDict()
         self._running = 0
+        self._gather: asyncio.TimerHandle | None = None
         self.stats = SchedulerStats()
-
-    @property
-    def finals_waiting(self) -> int:
-        return sum(1 for job in self._finals if not job.future.done())
 
     @property
     def queued(self) -> int:
         return len(self._finals) + len(self._partials)
 
-    async def run_final(self, session_id: str, fn: Callable[[], Any]) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._finals.append(_Job(session_id, fn, future, time.monotonic()))
-        self._pump()
-        return await future
+    def behind(self) -> bool:
+        """Some queued decode has waited longer than `shed_partials_after_seconds`: the decoder is behind
+        real time, so sessions should not ask for new partials until the queue drains."""
+        limit = time.monotonic() - self.config.shed_partials_after_seconds
+        waiting = [*self._finals, *self._partials.values()]
+        return any(job.queued_at < limit for job in waiting if not job.future.done())
 
-    async def run_partial(self, session_id: str, fn: Callable[[], Any]) -> Any | None:
-        """The result, or None when the request was superseded or went stale before a worker was free."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        old = self._partials.pop(session_id, None)
+    async def run_final(self, key: str, decoder: LiveDecoder, request: DecodeRequest) -> DecodeResult:
+        future: asyncio.Future[DecodeResult | None] = asyncio.get_running_loop().create_future()
+        self._finals.append(_Job(key, decoder, request, future, time.monotonic(), final=True))
+        self._pump()
+        result = await future
+        return result if result is not None else DecodeResult(language=request.language)
+
+    async def run_partial(
+        self, key: str, decoder: LiveDecoder, request: DecodeRequest, droppable: bool = True
+    ) -> DecodeResult | None:
+        """The result, or None when the request was superseded or (`droppable`) went stale before a worker was free."""
+        future: asyncio.Future[DecodeResult | None] = asyncio.get_running_loop().create_future()
+        old = self._partials.pop(key, None)
         if old is not None and not old.future.done():
             old.future.set_result(None)
             self.stats.partials_dropped += 1
-        self._partials[session_id] = _Job(session_id, fn, future, time.monotonic())
+        self._partials[key] = _Job(key, decoder, request, future, time.monotonic(), final=False, droppable=droppable)
         self._pump()
         return await future
 
-    def promote(self, session_id: str) -> None:
-        """Move a session's waiting partial-lane job into the finals lane (a final now waits on it)."""
-        job = self._partials.pop(session_id, None)
+    def promote(self, key: str) -> None:
+        """Move a waiting partial-lane job into the finals lane (a final now waits on it)."""
+        job = self._partials.pop(key, None)
         if job is not None and not job.future.done():
+            job.final = True
             self._finals.append(job)
             self._pump()
 
-    def drop_session(self, session_id: str) -> None:
+    def drop_session(self, key: str) -> None:
         """Forget queued work of a session that went away (running work finishes and is discarded)."""
-        job = self._partials.pop(session_id, None)
+        job = self._partials.pop(key, None)
         if job is not None and not job.future.done():
             job.future.cancel()
-        for job in [j for j in self._finals if j.session_id == session_id]:
+        for job in [j for j in self._finals if j.key == key]:
             self._finals.remove(job)
             if not job.future.done():
                 job.future.cancel()
 
-    def _next(self) -> _Job | None:
-        while self._finals:
-            job = self._finals.popleft()
-            if not job.future.done():
-                self.stats.finals_run += 1
-                return job
+    def _drop_stale(self) -> None:
         now = time.monotonic()
-        while self._partials:
-            _, job = self._partials.popitem(last=False)
+        for key, job in list(self._partials.items()):
             if job.future.done():
-                continue
-            if now - job.queued_at > self.partial_max_age:
+                del self._partials[key]
+            elif job.droppable and now - job.queued_at > self.config.partial_max_age_seconds:
+                del self._partials[key]
                 job.future.set_result(None)
                 self.stats.partials_dropped += 1
-                continue
-            self.stats.partials_run += 1
-            return job
-        return None
+        while self._finals and self._finals[0].future.done():
+            self._finals.popleft()
+
+    def _compatible(self, first: _Job, other: _Job) -> bool:
+        ratio = self.config.batch_window_ratio
+        return (other.decoder is first.decoder and other.beam == first.beam
+                and other.window <= first.window * ratio and first.window <= other.window * ratio)
+
+    def _next_batch(self) -> list[_Job]:
+        self._drop_stale()
+        # Finals, then speculative final decodes, then partials.
+        lane = sorted(self._partials.values(), key=lambda j: j.droppable)
+        waiting = [j for j in self._finals if not j.future.done()] + lane
+        if not waiting:
+            return []
+        first = waiting[0]
+        batch = [first] + [j for j in waiting[1:] if self._compatible(first, j)][: self.config.max_batch - 1]
+        for job in batch:
+            if job.final:
+                self._finals.remove(job)
+            else:
+                del self._partials[job.key]
+        return batch
 
     def _pump(self) -> None:
-        while self._running < self.workers:
-            job = self._next()
-            if job is None:
+        """Start a batch on an idle worker, after the gather wait unless a full batch is already queued."""
+        if self._running >= self.config.decode_workers or self._gather is not None:
+            return
+        if self.config.gather_ms > 0 and self.queued < self.config.max_batch:
+            self._gather = asyncio.get_running_loop().call_later(self.config.gather_ms / 1000, self._dispatch)
+            return
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        if self._gather is not None:
+            self._gather.cancel()
+            self._gather = None
+        loop = asyncio.get_running_loop()
+        while self._running < self.config.decode_workers:
+            batch = self._next_batch()
+            if not batch:
                 return
             self._running += 1
-            task = asyncio.get_running_loop().run_in_executor(self._executor, job.fn)
-            task.add_done_callback(lambda t, j=job: self._finished(j, t))
+            self.stats.batches_run += 1
+            self.stats.finals_run += sum(1 for j in batch if j.final)
+            self.stats.partials_run += sum(1 for j in batch if not j.final)
+            requests = [job.request for job in batch]
+            task = loop.run_in_executor(self._executor, batch[0].decoder.decode_batch, requests)
+            task.add_done_callback(lambda t, b=batch: self._finished(b, t))
 
-    def _finished(self, job: _Job, task: asyncio.Future[Any]) -> None:
+    def _finished(self, batch: list[_Job], task: asyncio.Future[list[DecodeResult]]) -> None:
         self._running -= 1
-        if not job.future.done():
+        for n, job in enumerate(batch):
+            if job.future.done():
+                continue
             if task.cancelled():
                 job.future.cancel()
             elif task.exception() is not None:
                 job.future.set_exception(task.exception())  # type: ignore[arg-type]
             else:
-                job.future.set_result(task.result())
-        self._pump()
+                job.future.set_result(task.result()[n])
+        self._dispatch()  # work that queued meanwhile is batched at once, no gather wait
 
     def shutdown(self) -> None:
+        if self._gather is not None:
+            self._gather.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)

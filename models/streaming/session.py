@@ -3,41 +3,43 @@
 A final's words come from decodes of whole stretches of its audio, never from joined partials:
 each pause the VAD marks (`prefinal_silence_ms`) gets one speculative decode of the audio since the
 previous pause; if speech resumes, those words are sealed and the next decode starts at the pause.
-The final decodes whatever follows the last sealed pause, or reuses the speculative decode when no
-speech came after it.
+Continuous speech is sealed the same way in chunks (`seal_chunk_seconds`), cut at its quietest VAD
+window. The final decodes whatever follows the last sealed point, or reuses the speculative decode
+when no speech came after it. Decodes of a final's audio get no prompt; every decode's words pass
+`models/streaming/seams.py`, so a word is committed once.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from models.audio import SAMPLE_RATE
 from models.streaming.config import SessionConfig
 from models.streaming.decoder import DecodedWord, DecodeResult
-from models.streaming.jobs import (
-    SAMPLE_RATE,
-    DecodeJob,
-    FinalSegment,
-    SessionOptions,
-    SpeechEvent,
-    common_prefix,
-    drop_echo,
-    timeline_words,
-)
-from models.streaming.vad import StreamingVad
+from models.streaming.jobs import DecodeJob, FinalSegment, SessionOptions, SpeechEvent, common_prefix, timeline_words
+from models.streaming.seams import SeamPolicy, trim_seam
+from models.streaming.vad import VAD_WINDOW, StreamingVad, VadFrame
 from models.transcript import Word
 
 __all__ = ["DecodeJob", "FinalSegment", "LiveSession", "SessionOptions", "SpeechEvent"]
 # Finals forced by length cut at a sealed pause or between two committed words, never inside a word.
 WORD_BOUNDARY_REASONS = frozenset({"max_words", "max_segment"})
+TRACE_PRUNE_AT = 1024  # VAD windows kept before those already sealed are pruned (memory stays flat)
 
 
 class LiveSession:
     """All state of one stream; every method runs on the event loop, decodes run elsewhere on snapshots."""
 
-    def __init__(self, config: SessionConfig, options: SessionOptions, vad: StreamingVad) -> None:
+    def __init__(
+        self, config: SessionConfig, options: SessionOptions, vad: StreamingVad, max_buffer_seconds: float = 60.0
+    ) -> None:
         self.config = config
         self.options = options
         self.vad = vad
+        self.seams = SeamPolicy(config.seam_window_seconds, config.echo_seconds, config.min_word_seconds,
+                                config.seam_max_ngram)
+        self.max_buffer = int(max_buffer_seconds * SAMPLE_RATE)
+        self.dropped_samples = 0  # audio discarded because the buffer reached `max_buffer`
         self.total = 0  # samples received on the session timeline
         self._buffer = np.zeros(0, np.float32)
         self._buffer_start = 0
@@ -55,25 +57,39 @@ class LiveSession:
         self.last_partial_text = ""
         self.language: str | None = options.language
         self.finals_text: list[str] = []
-        # Last word of the last final while the next segment starts right at that final's cut:
-        # a decode that opens by repeating it heard the word's remnant.
-        self._echo_word: Word | None = None
+        # Last words of the last final: the seam context of the next segment's first decode.
+        self._tail: list[Word] = []
         # Words of the open segment decoded up to a pause where speech then resumed, and that pause.
         self._sealed: list[Word] = []
         self._sealed_end = 0
         self._prefinal_for: tuple[int, int] | None = None  # (decode start, last speech) speculated on
+        # The pause that ends the open segment (reason, its last voiced sample, the sample where it became
+        # long enough): the final cuts there even when it is decided later, after speech resumed.
+        self._pause: tuple[str, int, int] | None = None
+        # (end sample, speech probability) of the VAD windows after the last sealed point: where to cut a chunk.
+        self._vad_trace: list[tuple[int, float]] = []
 
     # ---- audio in -------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> list[SpeechEvent]:
         """Append 16 kHz audio, run VAD on the new windows; returns VAD events in time order."""
-        if samples.size:
-            self._buffer = np.concatenate([self._buffer, samples]) if self._buffer.size else samples.copy()
-            self.total += samples.size
+        return self.feed_decided(samples, self.vad.feed(self.vad_input(samples)))
+
+    def vad_input(self, samples: np.ndarray) -> np.ndarray:
+        """The part of `samples` worth a VAD pass: audio beyond `max_buffer` would be dropped unheard anyway."""
+        if samples.size <= self.max_buffer:
+            return samples
+        self.vad.skip(samples.size - self.max_buffer)
+        return samples[-self.max_buffer :]
+
+    def feed_decided(self, samples: np.ndarray, frames: list[VadFrame]) -> list[SpeechEvent]:
+        """`feed` with the VAD already run on `samples` (`self.vad.feed`, e.g. on a worker thread)."""
+        self._append(samples)
         events: list[SpeechEvent] = []
         min_voiced = self.config_min_speech_samples
-        for frame in self.vad.feed(samples):
+        for frame in frames:
+            self._vad_trace.append((frame.end_sample, frame.probability))
             if frame.speech:
-                self._voiced_run += 512
+                self._voiced_run += VAD_WINDOW
                 self._last_speech = frame.end_sample
                 if self._voiced_run >= min_voiced:
                     self._has_speech = True
@@ -84,12 +100,36 @@ class LiveSession:
             else:
                 self._voiced_run = 0
                 silence = frame.end_sample - self._last_speech
+                if self._pause is None and self._has_speech and self._last_speech > self._segment_start:
+                    reason = self._pause_reason(silence)
+                    self._pause = (reason, self._last_speech, frame.end_sample) if reason else None
                 if self._in_speech_event and silence >= self.options.endpointing_ms * SAMPLE_RATE // 1000:
                     self._in_speech_event = False
                     events.append(SpeechEvent("speech_ended", self._last_speech / SAMPLE_RATE))
         if not self._has_speech:
             self._trim_silence()
+        if len(self._vad_trace) > TRACE_PRUNE_AT:
+            self._vad_trace = [t for t in self._vad_trace if t[0] > self._sealed_end]
         return events
+
+    def _append(self, samples: np.ndarray) -> None:
+        """Buffer new audio, never more than `max_buffer` samples: older audio is dropped (and counted)."""
+        if not samples.size:
+            return
+        self.total += samples.size
+        if samples.size >= self.max_buffer:
+            self.dropped_samples += self._buffer.size + samples.size - self.max_buffer
+            self._buffer, self._buffer_start = samples[-self.max_buffer :].copy(), self.total - self.max_buffer
+        else:
+            self._buffer = np.concatenate([self._buffer, samples]) if self._buffer.size else samples.copy()
+            if self._buffer.size > self.max_buffer:
+                self.dropped_samples += self._buffer.size - self.max_buffer
+                self._drop_until(self.total - self.max_buffer)
+        # Nothing may point before the buffer: decodes start where audio still is.
+        start = self._buffer_start
+        self._segment_start, self._sealed_end = max(self._segment_start, start), max(self._sealed_end, start)
+        if self._commit_sample < start:
+            self._commit_sample, self._hypotheses = start, []
 
     @property
     def config_min_speech_samples(self) -> int:
@@ -102,7 +142,6 @@ class LiveSession:
         self._commit_sample = max(self._commit_sample, keep_from)
         if keep_from > self._segment_start:
             self._segment_start = self._sealed_end = keep_from
-            self._echo_word = None
 
     def _drop_until(self, sample: int) -> None:
         cut = sample - self._buffer_start
@@ -114,34 +153,36 @@ class LiveSession:
         return self._buffer[max(0, start - self._buffer_start) : max(0, end - self._buffer_start)].copy()
 
     # ---- policy ---------------------------------------------------------------------------
-    def _pending_words(self) -> int:
-        return len(self.committed) + (len(self._hypotheses[-1]) if self._hypotheses else 0)
+    def _pause_reason(self, silence: int) -> str | None:
+        silence_ms = silence * 1000 / SAMPLE_RATE
+        if self.options.endpointing and silence_ms >= self.options.endpointing_ms:
+            return "endpointing"
+        return "eou_timeout" if silence_ms >= self.options.eou_timeout_ms else None
 
     def auto_final_reason(self) -> str | None:
         """Which automatic final rule fires now, if any (§4.5 rule 2 b–e)."""
         if not self._has_speech:
             return None
-        silence_ms = (self.total - self._last_speech) * 1000 / SAMPLE_RATE
-        if self.options.endpointing and silence_ms >= self.options.endpointing_ms:
-            return "endpointing"
-        if silence_ms >= self.options.eou_timeout_ms:
-            return "eou_timeout"
+        if self._pause is not None:
+            return self._pause[0]
         max_words = self.options.max_words or self.config.default_max_words
         if self.options.finalize_on_words and max_words and len(self.committed) >= max_words:
             return "max_words"
         if (self.total - self._segment_start) >= self.config.max_segment_seconds * SAMPLE_RATE:
             return "max_segment"
+        if self._buffer.size >= self.max_buffer:
+            return "max_buffer"
         return None
 
-    def _prompt(self, committed: list[Word] | None = None) -> str:
-        """Previous finals, then this segment's committed words (the decoder keeps the last `prompt_chars`)."""
-        previous = " ".join(self.finals_text[-3:])
-        words = self.committed if committed is None else committed
-        return " ".join(p for p in (previous, " ".join(w.word for w in words)) if p)
+    def _prompt(self, words: list[Word], enabled: bool) -> str:
+        """Previous finals, then `words` (the decoder keeps the last `prompt_chars`); "" when `enabled` is off."""
+        if not enabled:
+            return ""
+        return " ".join(p for p in (*self.finals_text[-3:], " ".join(w.word for w in words)) if p)
 
-    def _final_prompt(self) -> str:
-        """What precedes a final's decode: previous finals, then the words sealed at this segment's pauses."""
-        return " ".join(p for p in (*self.finals_text[-3:], " ".join(w.word for w in self._sealed)) if p)
+    def _context(self, words: list[Word]) -> list[Word]:
+        """The seam context of a decode whose audio starts right after `words` (the last final's tail first)."""
+        return [*self._tail, *words][-self.config.seam_max_ngram :]
 
     def _keeps_segment(self) -> bool:
         """Whether the open segment's audio after its last sealed pause stays buffered for the final."""
@@ -152,10 +193,6 @@ class LiveSession:
         """Where a final's audio ends: the last voiced window plus a short margin, never past what arrived."""
         return min(self.total, self._last_speech + int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
 
-    def _start_echo(self, start: int) -> Word | None:
-        """The previous final's last word when a decode starts right at that final's cut (not at a pause)."""
-        return self._echo_word if start == self._segment_start else None
-
     def _prefinal_due(self) -> bool:
         if not self.config.final_redecode or not self.config.prefinal_silence_ms or not self._has_speech:
             return False
@@ -163,17 +200,40 @@ class LiveSession:
                    int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
         return self.total - self._last_speech >= wait and self._last_speech > self._sealed_end
 
-    def prefinal_job(self) -> DecodeJob | None:
-        """Once per pause: the decode an endpointing or finalize final would run on the audio so far."""
-        if not self._prefinal_due() or self._prefinal_for == (self._sealed_end, self._last_speech):
+    def _chunk_cut(self) -> int | None:
+        """Where continuous speech gets sealed: the quietest VAD window once `seal_chunk_seconds` are unsealed."""
+        chunk = int(self.config.seal_chunk_seconds * SAMPLE_RATE)
+        if not chunk or not self.config.final_redecode or self._last_speech - self._sealed_end < chunk:
             return None
-        start, end = self._sealed_end, self._speech_end()
+        if self._prefinal_for is not None and self._prefinal_for[0] == self._sealed_end:
+            return None  # a decode from this point is in flight (or waits to be sealed)
+        self._vad_trace = [t for t in self._vad_trace if t[0] > self._sealed_end]
+        low, high = self._sealed_end + chunk // 2, self._last_speech - SAMPLE_RATE // 2
+        window = [t for t in self._vad_trace if low <= t[0] <= high]
+        if not window:
+            return None
+        end_sample, _ = min(window, key=lambda t: t[1])
+        return end_sample - VAD_WINDOW // 2
+
+    def prefinal_job(self) -> DecodeJob | None:
+        """The decode a final would run on the audio so far, speculated once per pause, or a chunk of
+        continuous speech up to a quiet point, to be sealed once speech went on past it."""
+        start = self._sealed_end
+        if self._prefinal_due() and self._prefinal_for != (start, self._last_speech):
+            end = self._speech_end()
+            self._prefinal_for = (start, self._last_speech)
+        else:
+            cut = self._chunk_cut()
+            if cut is None:
+                return None
+            end = cut
+            self._prefinal_for = (start, cut)
         if end - start > self.config.final_redecode_max_seconds * SAMPLE_RATE:
             return None
-        self._prefinal_for = (start, self._last_speech)
-        return DecodeJob("prefinal", self.generation, self._slice(start, end), start, self._final_prompt(),
-                         self.language, "endpointing", redecode=True, sealed=list(self._sealed),
-                         echo=self._start_echo(start), end_sample=end)
+        return DecodeJob("prefinal", self.generation, self._slice(start, end), start,
+                         self._prompt(self._sealed, self.config.prompt_finals), self.language, "endpointing",
+                         redecode=True, sealed=list(self._sealed), context=self._context(self._sealed),
+                         end_sample=end)
 
     def prefinal_current(self, job: DecodeJob) -> bool:
         """Whether a speculative decode still starts where the open segment's undecoded audio starts."""
@@ -185,10 +245,11 @@ class LiveSession:
             return False
         if self._last_speech <= job.end_sample:
             return False  # no speech after that pause (yet): a final may still reuse the decode whole
-        self._sealed += timeline_words(job, result, self.config.echo_seconds)
+        self._sealed += timeline_words(job, result, self.seams)
         self._sealed_end = job.end_sample
-        if self._sealed:
-            self._echo_word = None
+        if self._sealed_end >= self._commit_sample:
+            # Partials lagged behind: they continue after the sealed words (what the final will say).
+            self.committed, self._commit_sample, self._hypotheses = list(self._sealed), self._sealed_end, []
         self._drop_until(min(self._sealed_end, self._commit_sample))
         return True
 
@@ -205,7 +266,9 @@ class LiveSession:
         self._last_partial_total = self.total
         self.partial_in_flight = True
         audio = self._slice(self._commit_sample, self.total)
-        return DecodeJob("partial", self.generation, audio, self._commit_sample, self._prompt(), self.language)
+        return DecodeJob("partial", self.generation, audio, self._commit_sample,
+                         self._prompt(self.committed, self.config.prompt_partials), self.language,
+                         context=self._context(self.committed))
 
     def apply_partial(self, job: DecodeJob, result: DecodeResult | None) -> str | None:
         """Commit the words consecutive decodes agree on; returns new partial text or None."""
@@ -216,8 +279,7 @@ class LiveSession:
             return None
         if self.language is None and result.language:
             self.language = result.language
-        last = self.committed[-1] if self.committed else self._echo_word
-        words = drop_echo(last, result.words, self.config.echo_seconds)
+        words = trim_seam(job.context, result.words, job.start_sample / SAMPLE_RATE, self.seams)
         history = [*self._hypotheses[-(self.config.agreement - 1) :], words] if self.config.agreement > 1 else [words]
         agreed = len(words)
         for previous in history[:-1]:
@@ -255,11 +317,17 @@ class LiveSession:
         """
         self.generation += 1
         committed, self.committed = self.committed, []
-        prompt = self._final_prompt()
+        prompt = self._prompt(self._sealed, self.config.prompt_finals)
         sealed, self._sealed = self._sealed, []
-        start = self._sealed_end
+        pause, self._pause = self._pause, None
+        start, speech = self._sealed_end, self._last_speech
         if reason in WORD_BOUNDARY_REASONS and (committed or sealed):
             cut = end = max(self._commit_sample, start)
+        elif pause is not None and pause[0] == reason:
+            # Cut where the pause was found, not where the final is decided: speech that resumed since
+            # (the decode of an earlier final took a while) belongs to the next segment, whole.
+            speech, cut = pause[1], pause[2]
+            end = min(cut, speech + int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
         else:
             cut, end = self.total, self._speech_end()
         if upto is not None:
@@ -267,18 +335,18 @@ class LiveSession:
             # waited in line (clients sending faster than real time put both in flight at once).
             cut, end = min(cut, upto), min(end, upto)
         min_samples = self.config.min_decode_speech_seconds * SAMPLE_RATE
-        heard = self._has_speech and self._last_speech > start and end - start >= min_samples
+        heard = self._has_speech and speech > start and end - start >= min_samples
         redecode = self.config.final_redecode and end - start <= self.config.final_redecode_max_seconds * SAMPLE_RATE
         if redecode:
             audio = self._slice(start, end) if heard else None
-            echo = self._start_echo(start)
+            context = self._context(sealed)
         else:
-            sealed, prompt, start = [], self._prompt(committed), self._commit_sample
-            tail = self._has_speech and self._last_speech > start and reason not in WORD_BOUNDARY_REASONS
+            sealed, prompt, start = [], self._prompt(committed, self.config.prompt_finals), self._commit_sample
+            tail = self._has_speech and speech > start and reason not in WORD_BOUNDARY_REASONS
             audio = self._slice(start, end) if tail and end - start >= min_samples else None
-            echo = committed[-1] if committed else self._start_echo(start)
+            context = self._context(committed)
         job = DecodeJob("final", self.generation, audio, start, prompt, self.language, reason, committed,
-                        redecode, sealed, cut, echo, end)
+                        redecode, sealed, cut, context, end)
         self._drop_until(cut)
         self._commit_sample = self._segment_start = self._sealed_end = cut
         self._hypotheses = []
@@ -298,7 +366,7 @@ class LiveSession:
         This is the one place a final's words are produced; the runner's `final_hook` then formats them.
         """
         language = (result.language if result is not None else None) or job.language
-        decoded = timeline_words(job, result, self.config.echo_seconds)
+        decoded = timeline_words(job, result, self.seams)
         if job.redecode:
             # A decode that heard nothing falls back to what partials committed after the last pause.
             after = job.start_sample / SAMPLE_RATE
@@ -316,8 +384,8 @@ class LiveSession:
         )
         if segment.text:
             self.finals_text.append(segment.text)
-        if self._segment_start == job.cut_sample:  # the next segment still opens at this final's cut
-            self._echo_word = words[-1] if words else None
+        if words:
+            self._tail = words[-self.config.seam_max_ngram :]
         return segment
 
     @property

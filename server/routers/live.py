@@ -36,6 +36,7 @@ async def live_health(request: Request) -> dict[str, Any]:
         "finals_run": stats.finals_run,
         "partials_run": stats.partials_run,
         "partials_dropped": stats.partials_dropped,
+        "batches_run": stats.batches_run,
     }
 
 

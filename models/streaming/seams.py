@@ -1,0 +1,103 @@
+"""Where two decodes meet: a word on the session timeline is committed once, whatever the model emits.
+
+A decode of audio that starts right after already-committed words (a sealed pause, a partial's
+commit point, the previous final's cut) may hear the remnant of the last committed word, or repeat
+text it was prompted with (an echo, often with zero-length timings at the seam). `trim_seam` drops,
+in this order:
+1. words with (near) zero duration at either end, or in runs inside: text without audio under it;
+2. decoded words centred before the new audio's start (times are on the session timeline);
+3. a head that repeats the committed tail: the longest n-gram (n ≤ `max_ngram`) that is both the
+   tail's suffix and the decode's prefix, as LocalAgreement-style streaming does; a single word also
+   when it is a remnant (`"cans"` after `"Americans"`). Only heads that start within `window`
+   seconds of the last committed word's end are compared (one word: `remnant_window`), so a phrase
+   genuinely said again after a pause is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from models.streaming.decoder import DecodedWord
+from models.transcript import Word
+
+_NORMALISE = re.compile(r"[^\w']+")
+
+
+def word_key(text: str) -> str:
+    return _NORMALISE.sub("", text.lower())
+
+
+@dataclass(frozen=True)
+class SeamPolicy:
+    """Thresholds of `trim_seam` (from `SessionConfig`)."""
+
+    window: float = 1.0  # s after the last committed word in which a repeated head counts as an echo
+    remnant_window: float = 0.4  # the same for a one-word repeat or remnant
+    min_word_seconds: float = 0.02  # a leading word shorter than this has no audio under it
+    max_ngram: int = 8
+
+
+def _keys(words: Sequence[Word | DecodedWord]) -> list[str]:
+    return [word_key(w.word if isinstance(w, Word) else w.text) for w in words]
+
+
+def repeated_head(tail: list[str], head: list[str], max_ngram: int) -> int:
+    """Length of the longest n-gram that ends `tail` and starts `head` (0 if none)."""
+    for n in range(min(len(tail), len(head), max_ngram), 0, -1):
+        if tail[-n:] == head[:n] and all(tail[-n:]):
+            return n
+    return 0
+
+
+def drop_unvoiced(words: list[DecodedWord], min_seconds: float) -> list[DecodedWord]:
+    """Without words that have no audio under them: (near) zero-length words at either end, and every
+    run of two or more inside (a decode that repeats itself into the padding: "… man. He was not …" at 2.8–2.8 s).
+    """
+    short = [w.end - w.start < min_seconds for w in words]
+    keep = [True] * len(words)
+    n = 0
+    while n < len(words):
+        if not short[n]:
+            n += 1
+            continue
+        end = n
+        while end < len(words) and short[end]:
+            end += 1
+        if n == 0 or end == len(words) or end - n >= 2:
+            keep[n:end] = [False] * (end - n)
+        n = end
+    return [w for w, k in zip(words, keep, strict=True) if k]
+
+
+def trim_seam(
+    context: Sequence[Word], words: list[DecodedWord], offset: float, policy: SeamPolicy
+) -> list[DecodedWord]:
+    """The decoded `words` (times relative to `offset` s on the session timeline) minus what `context` already has."""
+    seam = max(offset, context[-1].end if context else offset)
+    kept = drop_unvoiced(words, policy.min_word_seconds)
+    kept = [w for w in kept if offset + (w.start + w.end) / 2 >= seam - policy.min_word_seconds]
+    if not kept or not context:
+        return kept
+    head_delay = offset + kept[0].start - context[-1].end  # a phrase said again after a real pause is kept
+    tail, head = _keys(context), _keys(kept)
+    n = repeated_head(tail, head, policy.max_ngram) if head_delay <= policy.window else 0
+    if n > 1 or (n == 1 and head_delay <= policy.remnant_window):
+        return kept[n:]
+    if head_delay <= policy.remnant_window and head[0] and tail[-1].endswith(head[0]):
+        return kept[1:]  # the remnant of the last committed word ("cans" after "Americans")
+    return kept
+
+
+def repeated_ngrams(words: Sequence[str], reference: Sequence[str], n: int = 3) -> list[tuple[str, ...]]:
+    """n-grams said more often in `words` than in `reference` and at least twice: duplicated runs.
+
+    Used by tests and the bench (on normalised words): a seam that duplicates text shows up here.
+    """
+    def counts(seq: Sequence[str]) -> Counter[tuple[str, ...]]:
+        return Counter(tuple(seq[i : i + n]) for i in range(len(seq) - n + 1))
+
+    ours, theirs = counts(words), counts(reference)
+    return sorted(gram for gram, count in ours.items() if count >= 2 and count > theirs[gram])

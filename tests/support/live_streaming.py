@@ -1,0 +1,68 @@
+"""Drive a `LiveSession` without a server, doing what `SessionRunner` does with speculative decodes.
+
+Decodes run synchronously through a `decode(job)` callable (the real model or a stub), so the
+tests check the policy (which audio each final decodes, what is kept at each seam), never timing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from models.streaming.config import SessionConfig, VadConfig
+from models.streaming.decoder import DecodeResult, LiveDecoder
+from models.streaming.jobs import DecodeJob, FinalSegment
+from models.streaming.session import LiveSession, SessionOptions
+from models.streaming.vad import StreamingVad
+
+CHUNK = 1600  # 100 ms feeds
+Decode = Callable[[DecodeJob], DecodeResult | None]
+
+
+def new_session(**options: object) -> LiveSession:
+    return LiveSession(SessionConfig(), SessionOptions(language="en", **options), StreamingVad(VadConfig()))  # type: ignore[arg-type]
+
+
+def model_decode(decoder: LiveDecoder) -> Decode:
+    """Decode a job as the runner asks the scheduler to (speculative decodes greedy, finals with beam search)."""
+    def decode(job: DecodeJob) -> DecodeResult | None:
+        if job.audio is None:
+            return None
+        greedy = job.kind == "prefinal" and decoder.config.greedy_speculative
+        return decoder.decode_batch([job.request(SessionOptions(language="en"), greedy)])[0]
+    return decode
+
+
+def stream(decode: Decode, session: LiveSession, pcm: np.ndarray) -> tuple[list[FinalSegment], list[DecodeJob]]:
+    """Feed `pcm` in 100 ms chunks with speculative decodes at pauses and automatic finals; finalize at the end."""
+    finals: list[FinalSegment] = []
+    jobs: list[DecodeJob] = []
+    pending: tuple[DecodeJob, DecodeResult] | None = None
+    for start in range(0, pcm.size, CHUNK):
+        session.feed(pcm[start : start + CHUNK])
+        if pending is not None and (not session.prefinal_current(pending[0]) or session.seal(*pending)):
+            pending = None
+        reason = session.auto_final_reason()
+        if reason:
+            job = session.final_job(reason)
+            reuse = pending is not None and pending[0].key == job.key
+            jobs.append(job)
+            finals.append(session.apply_final(job, pending[1] if reuse else decode(job)))  # type: ignore[index]
+            pending = None
+        prefinal = session.prefinal_job()
+        if prefinal is not None:
+            result = decode(prefinal)
+            pending = (prefinal, result) if result is not None else None
+    job = session.final_job("finalize")
+    jobs.append(job)
+    finals.append(session.apply_final(job, decode(job)))
+    return [f for f in finals if f.words], jobs
+
+
+def join_with_pauses(clips: list[np.ndarray], pause_seconds: float) -> np.ndarray:
+    gap = np.zeros(int(pause_seconds * 16000), np.float32)
+    parts: list[np.ndarray] = []
+    for clip in clips:
+        parts += [clip, gap]
+    return np.concatenate(parts[:-1])

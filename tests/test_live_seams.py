@@ -1,0 +1,369 @@
+"""Seam and scheduling policy of the live engine, with stub decoders (no model numerics involved).
+
+The stubs misbehave the way real decoders do on some CPUs: they echo the text before their audio
+(with zero-length or with real timings), repeat themselves into the padding, or return nothing.
+Whatever they emit, a word of the truth is committed at most once, and never lost while the stub
+reports it. The audio and VAD are real (JFK, short clips); only the decoder is a stub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from models.streaming.config import LiveServerConfig, VadConfig
+from models.streaming.decoder import DecodedWord, DecodeRequest, DecodeResult
+from models.streaming.jobs import DecodeJob, FinalSegment
+from models.streaming.runner import LiveEvent, SessionRunner
+from models.streaming.scheduler import DecodeScheduler
+from models.streaming.seams import SeamPolicy, drop_unvoiced, repeated_ngrams, trim_seam
+from models.streaming.vad import StreamingVad
+from models.transcript import Word
+from tests.helpers import DATA, JFK, load_pcm
+from tests.support.live_streaming import join_with_pauses, new_session, stream
+
+POLICY = SeamPolicy()
+SR = 16000
+
+
+def dw(text: str, start: float, end: float) -> DecodedWord:
+    return DecodedWord(" " + text, start, end, 0.9)
+
+
+def committed(*spec: tuple[str, float, float]) -> list[Word]:
+    return [Word(text, start, end, 0.9) for text, start, end in spec]
+
+
+def texts(words: list[DecodedWord]) -> list[str]:
+    return [w.text.strip() for w in words]
+
+
+# ---- trim_seam ----------------------------------------------------------------------------
+CONTEXT = committed(("And", 0.0, 0.5), ("so", 0.5, 0.8), ("my", 0.8, 1.2), ("fellow", 1.2, 1.5),
+                    ("Americans,", 1.5, 1.9))
+
+
+def test_an_echoed_prompt_with_zero_length_timings_is_dropped() -> None:
+    echo = [dw(w, 0.0, 0.0) for w in ("And", "so", "my", "fellow", "Americans.")]
+    out = trim_seam(CONTEXT, [*echo, dw("ask", 0.3, 0.6), dw("not", 0.6, 0.9)], 1.96, POLICY)
+    assert texts(out) == ["ask", "not"]
+
+
+def test_an_overlapping_head_with_real_timings_is_dropped() -> None:
+    words = [dw("fellow", 0.0, 0.2), dw("Americans", 0.2, 0.5), dw("ask", 0.6, 0.9), dw("not", 0.9, 1.1)]
+    assert texts(trim_seam(CONTEXT, words, 1.96, POLICY)) == ["ask", "not"]
+
+
+def test_a_phrase_said_again_later_is_kept() -> None:
+    words = [dw("ask", 0.1, 0.4), dw("and", 0.5, 0.7), dw("so", 1.5, 1.7), dw("my", 1.7, 1.9),
+             dw("fellow", 1.9, 2.2), dw("Americans", 2.2, 2.8)]
+    assert texts(trim_seam(CONTEXT, words, 1.96, POLICY)) == ["ask", "and", "so", "my", "fellow", "Americans"]
+    late = [dw("fellow", 1.5, 1.8), dw("Americans", 1.8, 2.3)]  # the tail's words, but well after the seam
+    assert texts(trim_seam(CONTEXT, late, 1.96, POLICY)) == ["fellow", "Americans"]
+
+
+def test_a_phrase_repeated_after_a_pause_is_kept() -> None:
+    """ "Seven of clubs. [pause] Seven of clubs." said twice: the gap after the committed words is real."""
+    words = [dw("fellow", 0.05, 0.3), dw("Americans,", 0.3, 0.8)]
+    assert texts(trim_seam(CONTEXT, words, 3.0, POLICY)) == ["fellow", "Americans,"]
+
+
+def test_the_remnant_of_the_last_word_is_dropped() -> None:
+    words = [dw("cans", 0.02, 0.2), dw("ask", 0.4, 0.7)]
+    assert texts(trim_seam(CONTEXT, words, 1.9, POLICY)) == ["ask"]
+
+
+def test_words_centred_before_the_new_audio_are_dropped() -> None:
+    """Audio decoded with some context before the seam: words that belong to the committed part go."""
+    words = [dw("Americans", 0.0, 0.25), dw("ask", 0.5, 0.8)]
+    assert texts(trim_seam(CONTEXT, words, 1.7, POLICY)) == ["ask"]
+
+
+def test_empty_output_and_no_context() -> None:
+    assert trim_seam(CONTEXT, [], 2.0, POLICY) == []
+    words = [dw("ask", 0.0, 0.3)]
+    assert texts(trim_seam([], words, 0.0, POLICY)) == ["ask"]
+
+
+def test_unvoiced_runs_are_dropped_but_a_single_short_inner_word_stays() -> None:
+    words = [dw("He", 0.0, 0.3), dw("was", 0.3, 0.3), dw("here.", 0.3, 0.8),
+             dw("He", 0.8, 0.8), dw("was", 0.8, 0.8), dw("here.", 0.8, 0.8)]
+    assert texts(drop_unvoiced(words, POLICY.min_word_seconds)) == ["He", "was", "here."]
+
+
+def test_repeated_ngrams_counts_against_the_reference() -> None:
+    assert repeated_ngrams("a b c a b c".split(), "a b c".split()) == [("a", "b", "c")]
+    assert repeated_ngrams("a b c x a b c".split(), "a b c x a b c".split()) == []
+    assert repeated_ngrams("five five".split(), []) == []
+
+
+# ---- the session's seams under misbehaving stub decoders ----------------------------------------
+def truth_timeline(pcm: np.ndarray, words: list[str]) -> list[Word]:
+    """The reference words spread evenly over the audio the real VAD calls speech, none across a pause."""
+    frames = StreamingVad(VadConfig()).feed(pcm)
+    voiced = [(f.end_sample - 512) / SR for f in frames if f.speech]
+    run_end = list(voiced)  # end of the voiced run each frame belongs to
+    for k in range(len(voiced) - 2, -1, -1):
+        if voiced[k + 1] - voiced[k] < 0.04:
+            run_end[k] = run_end[k + 1]
+    step = len(voiced) / len(words)
+    timeline = []
+    for i, w in enumerate(words):
+        first, last = int(i * step), max(int(i * step), int((i + 1) * step) - 1)
+        timeline.append(Word(w, voiced[first], min(voiced[last], run_end[first]) + 0.032, 0.9))
+    return timeline
+
+
+class StubDecoder:
+    """Answers a job with the truth words centred in its audio, plus a misbehaviour."""
+
+    def __init__(self, truth: list[Word], mode: str) -> None:
+        self.truth = truth
+        self.mode = mode
+        self.calls = 0
+        self.jobs: list[DecodeJob] = []
+
+    def __call__(self, job: DecodeJob) -> DecodeResult | None:
+        if job.audio is None:
+            return None
+        self.calls += 1
+        self.jobs.append(job)
+        start = job.start_sample / SR
+        end = start + job.audio.size / SR
+        heard = [DecodedWord(" " + w.word, w.start - start, w.end - start, 0.9)
+                 for w in self.truth if start <= (w.start + w.end) / 2 < end]
+        before = [w for w in self.truth if (w.start + w.end) / 2 < start][-4:]
+        if self.mode == "echo":  # what it was prompted with / what came before, at the seam, zero length
+            heard = [DecodedWord(" " + w.word, 0.0, 0.0, 0.5) for w in before] + heard
+        elif self.mode == "overlap":  # the words before, re-heard with real timings at the start
+            heard = [DecodedWord(" " + w.word, 0.05 * i, 0.05 * (i + 1), 0.5) for i, w in enumerate(before[-2:])] + [
+                DecodedWord(w.text, w.start + 0.1, w.end + 0.1, w.probability) for w in heard]
+        elif self.mode == "loop":  # repeats itself into the padding
+            last = heard[-1].end if heard else 0.0
+            heard = heard + [DecodedWord(w.text, last, last, 0.5) for w in heard]
+        elif self.mode == "empty" and self.calls % 2 == 0:
+            heard = []
+        return DecodeResult(heard, "en")
+
+
+def final_words(finals: list[FinalSegment]) -> list[str]:
+    return [w.word for f in finals for w in f.words]
+
+
+def is_subsequence(small: list[str], big: list[str]) -> bool:
+    it = iter(big)
+    return all(any(x == y for y in it) for x in small)
+
+
+JOINED = ["ljspeech_LJ001-0002", "ljspeech_LJ002-0020", "ljspeech_LJ002-0035", "ljspeech_LJ001-0008"]
+REF_JFK = "And so my fellow Americans ask not what your country can do for you ask what you can do for your country"
+
+
+def scenarios() -> dict[str, tuple[np.ndarray, list[str], dict[str, object]]]:
+    joined = join_with_pauses([load_pcm(DATA / "asr_en" / f"{n}.flac") for n in JOINED], 0.8)
+    ref = "in being comparatively modern in eighteen thirteen eight the press yard has never been surpassed"
+    return {
+        "jfk-sealed-pauses": (load_pcm(JFK), REF_JFK.split(), {"endpointing": False, "eou_timeout_ms": 10000}),
+        "jfk-defaults": (load_pcm(JFK), REF_JFK.split(), {}),
+        "joined-by-pauses": (joined, ref.split(), {}),
+    }
+
+
+@pytest.fixture(scope="module")
+def cases() -> dict[str, tuple[np.ndarray, list[str], dict[str, object]]]:
+    return scenarios()
+
+
+@pytest.mark.parametrize("scenario", ["jfk-sealed-pauses", "jfk-defaults", "joined-by-pauses"])
+@pytest.mark.parametrize("mode", ["honest", "echo", "overlap", "loop"])
+def test_every_word_is_committed_exactly_once(cases: dict, scenario: str, mode: str) -> None:
+    pcm, words, options = cases[scenario]
+    truth = truth_timeline(pcm, words)
+    stub = StubDecoder(truth, mode)
+    finals, jobs = stream(stub, new_session(**options), pcm)
+    assert final_words(finals) == words
+    assert all(job.prompt == "" for job in stub.jobs), "a decode of a final's audio was prompted"
+    if scenario == "jfk-sealed-pauses":
+        assert jobs[-1].sealed, "no pause was sealed: the seam under test never happened"
+
+
+@pytest.mark.parametrize("scenario", ["jfk-sealed-pauses", "joined-by-pauses"])
+def test_empty_outputs_never_duplicate(cases: dict, scenario: str) -> None:
+    pcm, words, options = cases[scenario]
+    finals, _ = stream(StubDecoder(truth_timeline(pcm, words), "empty"), new_session(**options), pcm)
+    out = final_words(finals)
+    assert is_subsequence(out, words) and not repeated_ngrams(out, words, n=2)
+
+
+def test_partials_commit_once_when_the_decoder_echoes_committed_words() -> None:
+    """Partials are prompted with committed words; an echo of them at the seam is not committed twice."""
+    pcm = load_pcm(JFK)
+    truth = truth_timeline(pcm, REF_JFK.split())
+    stub = StubDecoder(truth, "echo")
+    session = new_session(endpointing=False, eou_timeout_ms=10000)
+    for start in range(0, pcm.size, 1600):
+        session.feed(pcm[start : start + 1600])
+        job = session.partial_job()
+        if job is not None:
+            session.apply_partial(job, stub(job))
+    out = [w.word for w in session.committed]
+    assert out and out == REF_JFK.split()[: len(out)]
+
+
+# ---- bounded buffer, VAD off the event loop ------------------------------------------------------
+def test_a_huge_chunk_keeps_the_buffer_bounded_and_forces_a_final() -> None:
+    speech = load_pcm(JFK)
+    session = new_session()
+    session.max_buffer = 5 * SR
+    session.feed(np.tile(speech, 6))  # 66 s in one frame
+    assert session.buffered_seconds <= 5.0
+    assert session.dropped_samples == 61 * SR
+    assert session.auto_final_reason() in {"max_buffer", "max_segment"}
+    job = session.final_job("max_buffer")
+    assert job.audio is not None and job.audio.size <= 5 * SR
+    assert session.buffered_seconds == 0.0
+
+
+def test_the_runner_runs_the_vad_of_a_large_chunk_on_a_worker_thread() -> None:
+    threads: list[str] = []
+    session = new_session()
+    original = session.vad.feed
+
+    def feed(audio: np.ndarray) -> list:  # type: ignore[type-arg]
+        threads.append(threading.current_thread().name)
+        return original(audio)
+
+    session.vad.feed = feed  # type: ignore[method-assign]
+
+    async def go() -> None:
+        scheduler = DecodeScheduler(LiveServerConfig())
+        events: list[LiveEvent] = []
+
+        async def emit(event: LiveEvent) -> None:
+            events.append(event)
+
+        runner = SessionRunner("s", session, StubBatchDecoder(), scheduler, emit)  # type: ignore[arg-type]
+        await runner.feed(np.zeros(800, np.float32))
+        await runner.feed(np.zeros(5 * SR, np.float32))
+        scheduler.shutdown()
+
+    asyncio.run(go())
+    assert threads[0] == threading.main_thread().name
+    assert threads[1] != threading.main_thread().name
+
+
+# ---- batched scheduling --------------------------------------------------------------------------
+class StubBatchDecoder:
+    """Records the batches it is given; a gate lets a test hold the first call."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.gate = gate
+        self.batches: list[list[str]] = []
+
+    def beam_size(self, request: DecodeRequest) -> int:
+        return 5 if request.final and not request.greedy else 1
+
+    def window_frames(self, samples: int) -> int:
+        return max(500, samples // 160 + 200)
+
+    def decode_batch(self, requests: list[DecodeRequest]) -> list[DecodeResult]:
+        if self.gate is not None and not self.batches:
+            self.gate.wait(30)
+        self.batches.append([r.prompt for r in requests])
+        return [DecodeResult([DecodedWord(" " + r.prompt, 0.0, 0.5, 1.0)], "en") for r in requests]
+
+
+def request(name: str, final: bool, seconds: float = 2.0, greedy: bool = False) -> DecodeRequest:
+    return DecodeRequest(np.zeros(int(seconds * SR), np.float32), "en", prompt=name, final=final, greedy=greedy)
+
+
+def run_scheduler(body: Callable[[DecodeScheduler, StubBatchDecoder, threading.Event], object],
+                  **config: object) -> StubBatchDecoder:
+    gate = threading.Event()
+    decoder = StubBatchDecoder(gate)
+
+    async def go() -> None:
+        scheduler = DecodeScheduler(LiveServerConfig(**config))  # type: ignore[arg-type]
+        await body(scheduler, decoder, gate)  # type: ignore[misc]
+        scheduler.shutdown()
+
+    asyncio.run(go())
+    return decoder
+
+
+def test_finals_due_together_share_one_call_and_go_before_partials() -> None:
+    async def body(scheduler: DecodeScheduler, decoder: StubBatchDecoder, gate: threading.Event) -> None:
+        running = asyncio.ensure_future(scheduler.run_final("a", decoder, request("running", True)))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        partial = asyncio.ensure_future(scheduler.run_partial("b", decoder, request("partial-b", False)))  # type: ignore[arg-type]
+        spec = asyncio.ensure_future(
+            scheduler.run_partial("a#prefinal", decoder, request("spec-a", True, greedy=True)))  # type: ignore[arg-type]
+        finals = [asyncio.ensure_future(scheduler.run_final(k, decoder, request(f"final-{k}", True)))  # type: ignore[arg-type]
+                  for k in "cde"]
+        await asyncio.sleep(0.01)
+        scheduler.promote("a#prefinal")
+        gate.set()
+        results = await asyncio.gather(running, partial, spec, *finals)
+        assert [r.text for r in results] == ["running", "partial-b", "spec-a", "final-c", "final-d", "final-e"]
+
+    decoder = run_scheduler(body)
+    # Beam-search finals batch together; the promoted greedy speculative decode goes next (finals lane)
+    # and takes the greedy partial along.
+    assert decoder.batches == [["running"], ["final-c", "final-d", "final-e"], ["spec-a", "partial-b"]]
+
+
+def test_max_batch_one_runs_each_request_alone() -> None:
+    async def body(scheduler: DecodeScheduler, decoder: StubBatchDecoder, gate: threading.Event) -> None:
+        gate.set()
+        await asyncio.gather(*(scheduler.run_final(k, decoder, request(k, True)) for k in "abc"))  # type: ignore[arg-type]
+
+    assert run_scheduler(body, max_batch=1).batches == [["a"], ["b"], ["c"]]
+
+
+def test_a_short_window_does_not_join_a_long_one() -> None:
+    async def body(scheduler: DecodeScheduler, decoder: StubBatchDecoder, gate: threading.Event) -> None:
+        gate.set()
+        await asyncio.gather(scheduler.run_final("a", decoder, request("long", True, 25.0)),  # type: ignore[arg-type]
+                             scheduler.run_final("b", decoder, request("short", True, 1.0)),  # type: ignore[arg-type]
+                             scheduler.run_final("c", decoder, request("long2", True, 22.0)))  # type: ignore[arg-type]
+
+    assert run_scheduler(body).batches == [["long", "long2"], ["short"]]
+
+
+def test_partials_are_shed_while_finals_wait() -> None:
+    async def body(scheduler: DecodeScheduler, decoder: StubBatchDecoder, gate: threading.Event) -> None:
+        running = asyncio.ensure_future(scheduler.run_final("a", decoder, request("running", True)))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        stale = asyncio.ensure_future(scheduler.run_partial("b", decoder, request("stale", False)))  # type: ignore[arg-type]
+        waiting = asyncio.ensure_future(scheduler.run_final("c", decoder, request("waiting", True)))  # type: ignore[arg-type]
+        assert not scheduler.behind()
+        await asyncio.sleep(0.15)
+        assert scheduler.behind()  # a final waited longer than shed_partials_after_seconds
+        gate.set()
+        assert await stale is None  # older than partial_max_age_seconds when a worker came free
+        await asyncio.gather(running, waiting)
+        assert scheduler.stats.partials_dropped == 1 and not scheduler.behind()
+
+    run_scheduler(body, shed_partials_after_seconds=0.1, partial_max_age_seconds=0.1)
+
+
+def test_a_session_keeps_one_waiting_partial() -> None:
+    async def body(scheduler: DecodeScheduler, decoder: StubBatchDecoder, gate: threading.Event) -> None:
+        running = asyncio.ensure_future(scheduler.run_final("a", decoder, request("running", True)))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        first = asyncio.ensure_future(scheduler.run_partial("b", decoder, request("old", False)))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(scheduler.run_partial("b", decoder, request("new", False)))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        assert scheduler.queued == 1
+        gate.set()
+        assert await first is None
+        assert (await second).text == "new"  # type: ignore[union-attr]
+        await running
+
+    run_scheduler(body)
+
