@@ -3,7 +3,7 @@
 Drives `LiveSession` with the real `pulse` model and real clips under two numerics: the shipped int8
 and float32 (set through the live engine's `compute_type`, as a config would), because another CPU's
 int8 kernels give different text; every assert is a WER bound or an invariant. Decodes run
-synchronously (tests/live_streaming.py), so what is checked is the policy, never timing.
+synchronously (tests/support/live_streaming.py), so what is checked is the policy, never timing.
 """
 
 from __future__ import annotations
