@@ -52,7 +52,8 @@ class SoakReport:
         grew = self.warm is None or self.idle is None or (
             self.idle.fds > self.warm.fds or self.idle.threads > self.warm.threads
         )
-        return not self.errors and self.rss_growth <= 0.10 and not grew and not self.log_lines
+        held = any(c.cut_off_after_s is None for c in self.slow_clients)
+        return not self.errors and self.rss_growth <= 0.10 and not grew and not self.log_lines and not held
 
     def rows(self) -> list[tuple[str, Any]]:
         def res(s: ResourceSample | None) -> str:
