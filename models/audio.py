@@ -79,7 +79,11 @@ def _open(source: BinaryIO | str, limits: DecodeLimits) -> tuple[av.container.In
         if not container.streams.audio:
             raise AudioDecodeError("Could not decode audio: the file has no audio stream.")
         stream = container.streams.audio[0]
-        limits.check_rate(stream.sample_rate)
+        try:
+            rate = stream.sample_rate
+        except AttributeError:  # PyAV found the stream but cannot open its codec (bits=0, unknown format tag …)
+            raise AudioDecodeError("Could not decode audio: the stream's codec header is invalid.") from None
+        limits.check_rate(rate)
         # FFmpeg bounds a PCM stream's declared length by the file size, so this is not a header's lie.
         declared = (container.duration or 0) / av.time_base
         if declared > limits.max_seconds:

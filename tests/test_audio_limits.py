@@ -44,3 +44,16 @@ def test_finite_float_wav_still_decodes() -> None:
     audio = decode_audio(io.BytesIO(wav_bytes(samples.tobytes(), 16000, bits=32, float_pcm=True)))
     assert audio.size == 16000
     assert 0.4 < float(np.abs(audio).max()) <= 0.5
+
+
+@pytest.mark.parametrize("header", ["bits-zero", "unknown-format-tag", "short-extensible"])
+def test_a_header_whose_codec_cannot_open_is_a_decode_error(header: str) -> None:
+    """Found by the malformed-audio corpus: PyAV opens the container but leaves the codec unusable (was a 500)."""
+    samples = b"\1\0" * 16000
+    blob = {
+        "bits-zero": wav_bytes(samples, 16000, bits=0),
+        "unknown-format-tag": wav_bytes(samples, 16000).replace(b"fmt \x10\0\0\0\x01\0", b"fmt \x10\0\0\0\x34\x12", 1),
+        "short-extensible": wav_bytes(samples, 16000).replace(b"fmt \x10\0\0\0\x01\0", b"fmt \x10\0\0\0\xfe\xff", 1),
+    }[header]
+    with pytest.raises(AudioDecodeError):
+        decode_audio(io.BytesIO(blob))
