@@ -83,6 +83,11 @@ class LimitsConfig(_Strict):
     min_sample_rate: int = 4000  # a header below this is refused before decoding
     max_url_bytes: int = 32 * 1024  # longer request URLs get 414 (httptools mangles ≥ 64 KB)
     max_live_frame_bytes: int = 1024 * 1024  # one WebSocket audio message; larger ends the session (1009)
+    # Slow clients: an upload that sends nothing for `body_idle_seconds`, or averages under
+    # `min_body_bytes_per_second` once `body_rate_grace_seconds` have passed, gets a 408.
+    body_idle_seconds: float = 30.0
+    min_body_bytes_per_second: int = 1024
+    body_rate_grace_seconds: float = 30.0
 
 
 class RedactionStageConfig(RedactionConfig):

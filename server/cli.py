@@ -110,7 +110,9 @@ def _serve(args: argparse.Namespace) -> None:
         app = create_app(settings)
     except ValueError as exc:
         sys.exit(f"pulse-server: {exc}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws=PulseWebSocketProtocol)
+    # A bounded graceful shutdown: SIGTERM does not wait forever on a request still decoding.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws=PulseWebSocketProtocol,
+                timeout_graceful_shutdown=30)
 
 
 if __name__ == "__main__":

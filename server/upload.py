@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
@@ -11,6 +13,7 @@ from fastapi import Request
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
+from models.config import LimitsConfig
 from server.errors import ApiError, is_legacy
 
 log = logging.getLogger(__name__)
@@ -23,13 +26,35 @@ def too_large(request: Request, limit: int) -> ApiError:
     return ApiError(413, f"File size exceeds maximum limit of {limit // (1024 * 1024)}MB.")
 
 
+async def paced(pieces: AsyncIterator[bytes], limits: LimitsConfig) -> AsyncIterator[bytes]:
+    """`pieces`, cut off with a 408 when the sender stalls or trickles (slow clients must not hold a request)."""
+    started = time.monotonic()
+    received = 0
+    iterator = aiter(pieces)
+    while True:
+        try:
+            piece = await asyncio.wait_for(anext(iterator), limits.body_idle_seconds)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise ApiError(408, f"Request body timed out: nothing received for {limits.body_idle_seconds:g} s.") from None
+        received += len(piece)
+        elapsed = time.monotonic() - started
+        if elapsed > limits.body_rate_grace_seconds and received < elapsed * limits.min_body_bytes_per_second:
+            raise ApiError(
+                408, f"Request body too slow: {received / elapsed:.0f} bytes/s, at least "
+                f"{limits.min_body_bytes_per_second} bytes/s expected."
+            )
+        yield piece
+
+
 async def body_pieces(request: Request) -> AsyncIterator[bytes]:
     """The body as it arrives; a client that hangs up mid-body gets a 400 (which it will never read), not a crash.
 
     Logged at DEBUG: uvicorn already warns about a malformed body, and a hang-up is the client's business.
     """
     try:
-        async for piece in request.stream():
+        async for piece in paced(request.stream(), request.app.state.config.limits):
             yield piece
     except ClientDisconnect:
         client = f"{request.client.host}:{request.client.port}" if request.client else "client"
