@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from models.redaction import Redactor  # noqa: E402
 from models.redaction.lexicon import DIGIT_WORDS, REPEAT_WORDS, TEEN_WORDS, TENS_WORDS  # noqa: E402
-from models.redaction.numbers import tokenize  # noqa: E402
+from models.text.words import split_text  # noqa: E402
 from scripts.benchlib import write_section  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
@@ -73,7 +73,7 @@ def covered_fraction(start: int, end: int, spans: list[tuple[int, int]], text: s
 def leaked_digits(start: int, end: int, spans: list[tuple[int, int]], text: str) -> int:
     """Digits (written or spoken) of text[start:end] that no redaction span hides."""
     leaked = 0
-    for tok in tokenize(text[start:end]):
+    for tok in split_text(text[start:end]):
         a, b = start + tok.start, start + tok.end
         hidden = all(any(x <= i < y for x, y in spans) for i in range(a, b))
         if hidden:

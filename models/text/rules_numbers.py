@@ -17,7 +17,7 @@ from models.text.numbers import (
     parse_decimal,
     parse_digit_run,
 )
-from models.text.tokens import Piece
+from models.text.words import Piece
 
 
 @dataclass(frozen=True)
