@@ -323,6 +323,7 @@ def test_number_rules_name_existing_settings_and_facts():
     assert len({rule.name for rule in NUMBER_RULES}) == len(NUMBER_RULES)
 
 
+@pytest.mark.slow
 def test_number_rule_scores_follow_the_config(redactor):
     """A score changed in the config changes the detection's score (nothing is hard-coded in the rules)."""
     text = "the cvv is 123"

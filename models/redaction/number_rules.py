@@ -11,13 +11,13 @@ so no threshold is written here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from stdnum import verhoeff
 
-from models.redaction.config import RedactionConfig
+from models.redaction.config import NumberScores, RedactionConfig
 from models.redaction.cues import Cue, cues_after, cues_before
 from models.redaction.lexicon import (
     AMBIGUOUS_MONTHS,
@@ -66,82 +66,6 @@ class NumberRule:
     guess: bool = False
 
 
-def _kinds(*names: str) -> frozenset[str]:
-    return frozenset(names)
-
-
-PHONE_OR_NONE = _kinds(NO_CUE, "PHONE")
-
-NUMBER_RULES: tuple[NumberRule, ...] = (
-    NumberRule("zip_after_state", "ZIPCODE", "zip_after_state", digit_counts="zip_after_state_digits",
-               requires=("state_before",)),  # "Madison, Wisconsin 53703"
-    # Amounts and measures ("$5", "12 kids") unless a strong cue claims them; nobody reads an
-    # amount out digit by digit, so a dictated run is never a quantity.
-    NumberRule("quantity", LEAVE, unless_cues=STRONG_CUES, requires=("quantity",)),
-    # "see me on 12 June": the day of a date, left to the date recognizer.
-    NumberRule("date_day", LEAVE, unless_cues=_kinds("EXPIRY", "BIRTH", "CARD", "ACCOUNT"),
-               max_digits="date_day_max_digits", requires=("beside_month",)),
-    NumberRule("card_luhn", "ACCOUNTNUMBER", "card_luhn", min_digits="card_min_digits", requires=("luhn",),
-               forbids=("international_phone",)),
-    NumberRule("cvv_cued", "CREDITCARDCVV", "cvv_cued", _kinds("CVV"), min_digits="cvv_min_digits",
-               max_digits="cvv_max_digits"),
-    # A code read out is a secret, card or not.
-    NumberRule("code_cvv", "CREDITCARDCVV", "code_cvv", _kinds("CODE"), min_digits="code_min_digits",
-               max_digits="code_max_digits", requires=("near",)),
-    NumberRule("code_cvv_after_card", "CREDITCARDCVV", "code_cvv", _kinds("CODE"), min_digits="cvv_min_digits",
-               max_digits="cvv_max_digits", requires=("near", "card_in_text")),
-    NumberRule("code_account", "ACCOUNTNUMBER", "code_account", _kinds("CODE"),
-               min_digits="code_account_min_digits", max_digits="code_account_max_digits", requires=("near",)),
-    NumberRule("pin", "CREDITCARDCVV", "pin", _kinds("PIN"), min_digits="pin_min_digits",
-               max_digits="pin_max_digits"),
-    NumberRule("expiry", "CARDEXPIRY", "expiry", _kinds("EXPIRY"), min_digits="expiry_min_digits",
-               max_digits="expiry_max_digits"),
-    # "ending in 4242", not "ending at 1130".
-    NumberRule("card_tail", "ACCOUNTNUMBER", "card_tail", _kinds("CARD_TAIL"), min_digits="card_tail_min_digits",
-               max_digits="card_tail_max_digits", forbids=("tail_is_time",)),
-    NumberRule("ssn_cued", "SSN", "ssn_cued", _kinds("SSN"), digit_counts="ssn_digits"),
-    NumberRule("zip_cued", "ZIPCODE", "zip_cued", _kinds("ZIP"), digit_counts="zip_digits"),
-    NumberRule("birth_date", "DATE", "birth_date", _kinds("BIRTH"), min_digits="birth_min_digits",
-               max_digits="birth_max_digits", forbids=("year_digits",)),
-    NumberRule("account_cued", "ACCOUNTNUMBER", "account_cued", _kinds("ACCOUNT"), min_digits="account_min_digits",
-               max_digits="account_max_digits", forbids=("year_like",)),  # not "open since 2015"
-    NumberRule("card_cued", "ACCOUNTNUMBER", "card_cued", _kinds("CARD"), min_digits="card_cued_min_digits"),
-    # "The card number is 41": ASR dropped the rest.
-    NumberRule("card_fragment", "ACCOUNTNUMBER", "card_cued", _kinds("CARD"), min_digits="card_fragment_min_digits",
-               requires=("near",), forbids=("year_like",)),
-    # A "+" outweighs a misheard cue ("model" for mobile).
-    NumberRule("phone_international", "PHONENUMBER", "phone_international", min_digits="international_min_digits",
-               max_digits="phone_max_digits", requires=("plus",)),
-    NumberRule("ssn_shape", "SSN", "ssn_shape", unless_cues=_kinds("PHONE", "ACCOUNT", "NEGATIVE"),
-               requires=("ssn_shape",)),
-    NumberRule("negative_cue", LEAVE, cues=_kinds("NEGATIVE", "NATIONAL_ID")),  # "order 55512", "Aadhaar …"
-    # An Aadhaar number: a national ID (left to its recognizer), not a payment number.
-    NumberRule("aadhaar", LEAVE, digit_counts="aadhaar_digits", requires=("aadhaar",)),
-    NumberRule("long_number", "ACCOUNTNUMBER", "long_number", min_digits="long_number_digits",
-               requires=("longer_than_phone",), forbids=("plus",)),
-    NumberRule("phone_cued", "PHONENUMBER", "phone_cued", _kinds("PHONE"), min_digits="phone_min_digits_cued",
-               max_digits="phone_max_digits"),
-    # 11 digits that are not a 1/0-prefixed phone number: a phone number after "number", else
-    # perhaps a card missing digits.
-    NumberRule("phone_odd_length_numbered", "PHONENUMBER", "phone_odd_length", PHONE_OR_NONE,
-               digit_counts="phone_digits_uncued", requires=("odd_length_phone", "generic_number")),
-    NumberRule("phone_odd_length", POLICY, cues=PHONE_OR_NONE, digit_counts="phone_digits_uncued",
-               requires=("odd_length_phone",)),
-    NumberRule("phone_numbered", "PHONENUMBER", "phone_shaped", PHONE_OR_NONE, digit_counts="phone_digits_uncued",
-               requires=("generic_number",)),
-    NumberRule("phone_shaped", "PHONENUMBER", "phone_shaped", PHONE_OR_NONE, digit_counts="phone_digits_uncued",
-               requires=("phone_shape",)),
-    NumberRule("phone_bare", "PHONENUMBER", "phone_bare", PHONE_OR_NONE, digit_counts="phone_digits_uncued"),
-    NumberRule("phone_after_number", "PHONENUMBER", "phone_numbered", _kinds(NO_CUE),
-               min_digits="phone_min_digits_cued", max_digits="phone_max_digits", requires=("generic_number",)),
-    # "Number 35", "number is 41": what ASR left of one.
-    NumberRule("numbered_fragment", "ACCOUNTNUMBER", "fallback", _kinds(NO_CUE),
-               min_digits="numbered_fragment_min_digits", max_digits="numbered_fragment_max_digits",
-               requires=("number_cue_adjacent",), guess=True),
-    NumberRule("pci_fallback", POLICY),
-)
-
-
 @dataclass(frozen=True)
 class NumberReading:
     """What the table decided a number run is."""
@@ -188,13 +112,22 @@ class NumberFacts:
         self.run = run
         self.digits = run.digits
         self.count = len(run.digits)
-        self.card_in_text = card_in_text
+        self._card_in_text = card_in_text
         self.carry = carry
-        self.plus = run.plus
         self.raw = text[run.start : run.end]
         self.before = cues_before(toks, run.first, config.cue_window, stop=prev_end)
         self.next_word = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
         self.previous_word = toks[run.first - 1].lower if run.first > 0 else ""
+
+    @property
+    def plus(self) -> bool:
+        """An international "+"/"plus" before the digits."""
+        return self.run.plus
+
+    @property
+    def card_in_text(self) -> bool:
+        """A card, CVV or expiry cue (or a card number) earlier in the text or carried over."""
+        return self._card_in_text
 
     # -- the cue ------------------------------------------------------------------------------
 
@@ -304,6 +237,106 @@ class NumberFacts:
         """As long as a phone number with a country code, but not 1/0-prefixed or written like one."""
         return (self.count == self.config.country_code_phone_digits and self.digits[0] not in "10"
                 and not self.phone_shape)
+
+
+class _CheckedNames:
+    """`CONFIG.pin_min_digits` is the string "pin_min_digits", checked to name a field (or fact): the
+    table names what it reads this way, so a misspelt name fails at import."""
+
+    def __init__(self, owner: str, names: Iterable[str]) -> None:
+        self._owner = owner
+        self._names = frozenset(names)
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_") or name not in self._names:
+            raise AttributeError(f"{self._owner} has no {name!r}")
+        return name
+
+
+CONFIG = _CheckedNames("RedactionConfig", RedactionConfig.model_fields)
+SCORE = _CheckedNames("NumberScores", NumberScores.model_fields)
+FACT = _CheckedNames("NumberFacts", (n for n in dir(NumberFacts) if not n.startswith("_")))
+
+
+def _kinds(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+PHONE_OR_NONE = _kinds(NO_CUE, "PHONE")
+
+NUMBER_RULES: tuple[NumberRule, ...] = (
+    NumberRule("zip_after_state", "ZIPCODE", SCORE.zip_after_state,  # "Madison, Wisconsin 53703"
+               digit_counts=CONFIG.zip_after_state_digits, requires=(FACT.state_before,)),
+    # Amounts and measures ("$5", "12 kids") unless a strong cue claims them; nobody reads an
+    # amount out digit by digit, so a dictated run is never a quantity.
+    NumberRule("quantity", LEAVE, unless_cues=STRONG_CUES, requires=(FACT.quantity,)),
+    # "see me on 12 June": the day of a date, left to the date recognizer.
+    NumberRule("date_day", LEAVE, unless_cues=_kinds("EXPIRY", "BIRTH", "CARD", "ACCOUNT"),
+               max_digits=CONFIG.date_day_max_digits, requires=(FACT.beside_month,)),
+    NumberRule("card_luhn", "ACCOUNTNUMBER", SCORE.card_luhn,
+               min_digits=CONFIG.card_min_digits, requires=(FACT.luhn,), forbids=(FACT.international_phone,)),
+    NumberRule("cvv_cued", "CREDITCARDCVV", SCORE.cvv_cued, _kinds("CVV"),
+               min_digits=CONFIG.cvv_min_digits, max_digits=CONFIG.cvv_max_digits),
+    # A code read out is a secret, card or not.
+    NumberRule("code_cvv", "CREDITCARDCVV", SCORE.code_cvv, _kinds("CODE"),
+               min_digits=CONFIG.code_min_digits, max_digits=CONFIG.code_max_digits, requires=(FACT.near,)),
+    NumberRule("code_cvv_after_card", "CREDITCARDCVV", SCORE.code_cvv, _kinds("CODE"),
+               min_digits=CONFIG.cvv_min_digits, max_digits=CONFIG.cvv_max_digits,
+               requires=(FACT.near, FACT.card_in_text)),
+    NumberRule("code_account", "ACCOUNTNUMBER", SCORE.code_account, _kinds("CODE"),
+               min_digits=CONFIG.code_account_min_digits, max_digits=CONFIG.code_account_max_digits,
+               requires=(FACT.near,)),
+    NumberRule("pin", "CREDITCARDCVV", SCORE.pin, _kinds("PIN"),
+               min_digits=CONFIG.pin_min_digits, max_digits=CONFIG.pin_max_digits),
+    NumberRule("expiry", "CARDEXPIRY", SCORE.expiry, _kinds("EXPIRY"),
+               min_digits=CONFIG.expiry_min_digits, max_digits=CONFIG.expiry_max_digits),
+    NumberRule("card_tail", "ACCOUNTNUMBER", SCORE.card_tail, _kinds("CARD_TAIL"),  # "ending in 4242"
+               min_digits=CONFIG.card_tail_min_digits, max_digits=CONFIG.card_tail_max_digits,
+               forbids=(FACT.tail_is_time,)),  # not "ending at 1130"
+    NumberRule("ssn_cued", "SSN", SCORE.ssn_cued, _kinds("SSN"), digit_counts=CONFIG.ssn_digits),
+    NumberRule("zip_cued", "ZIPCODE", SCORE.zip_cued, _kinds("ZIP"), digit_counts=CONFIG.zip_digits),
+    NumberRule("birth_date", "DATE", SCORE.birth_date, _kinds("BIRTH"),
+               min_digits=CONFIG.birth_min_digits, max_digits=CONFIG.birth_max_digits, forbids=(FACT.year_digits,)),
+    NumberRule("account_cued", "ACCOUNTNUMBER", SCORE.account_cued, _kinds("ACCOUNT"),
+               min_digits=CONFIG.account_min_digits, max_digits=CONFIG.account_max_digits,
+               forbids=(FACT.year_like,)),  # not "open since 2015"
+    NumberRule("card_cued", "ACCOUNTNUMBER", SCORE.card_cued, _kinds("CARD"), min_digits=CONFIG.card_cued_min_digits),
+    # "The card number is 41": ASR dropped the rest.
+    NumberRule("card_fragment", "ACCOUNTNUMBER", SCORE.card_cued, _kinds("CARD"),
+               min_digits=CONFIG.card_fragment_min_digits, requires=(FACT.near,), forbids=(FACT.year_like,)),
+    # A "+" outweighs a misheard cue ("model" for mobile).
+    NumberRule("phone_international", "PHONENUMBER", SCORE.phone_international,
+               min_digits=CONFIG.international_min_digits, max_digits=CONFIG.phone_max_digits,
+               requires=(FACT.plus,)),
+    NumberRule("ssn_shape", "SSN", SCORE.ssn_shape, unless_cues=_kinds("PHONE", "ACCOUNT", "NEGATIVE"),
+               requires=(FACT.ssn_shape,)),
+    NumberRule("negative_cue", LEAVE, cues=_kinds("NEGATIVE", "NATIONAL_ID")),  # "order 55512", "Aadhaar …"
+    # An Aadhaar number: a national ID (left to its recognizer), not a payment number.
+    NumberRule("aadhaar", LEAVE, digit_counts=CONFIG.aadhaar_digits, requires=(FACT.aadhaar,)),
+    NumberRule("long_number", "ACCOUNTNUMBER", SCORE.long_number, min_digits=CONFIG.long_number_digits,
+               requires=(FACT.longer_than_phone,), forbids=(FACT.plus,)),
+    NumberRule("phone_cued", "PHONENUMBER", SCORE.phone_cued, _kinds("PHONE"),
+               min_digits=CONFIG.phone_min_digits_cued, max_digits=CONFIG.phone_max_digits),
+    # 11 digits that are not a 1/0-prefixed phone number: a phone number after "number", else
+    # perhaps a card missing digits.
+    NumberRule("phone_odd_length_numbered", "PHONENUMBER", SCORE.phone_odd_length, PHONE_OR_NONE,
+               digit_counts=CONFIG.phone_digits_uncued, requires=(FACT.odd_length_phone, FACT.generic_number)),
+    NumberRule("phone_odd_length", POLICY, cues=PHONE_OR_NONE,
+               digit_counts=CONFIG.phone_digits_uncued, requires=(FACT.odd_length_phone,)),
+    NumberRule("phone_numbered", "PHONENUMBER", SCORE.phone_shaped, PHONE_OR_NONE,
+               digit_counts=CONFIG.phone_digits_uncued, requires=(FACT.generic_number,)),
+    NumberRule("phone_shaped", "PHONENUMBER", SCORE.phone_shaped, PHONE_OR_NONE,
+               digit_counts=CONFIG.phone_digits_uncued, requires=(FACT.phone_shape,)),
+    NumberRule("phone_bare", "PHONENUMBER", SCORE.phone_bare, PHONE_OR_NONE, digit_counts=CONFIG.phone_digits_uncued),
+    NumberRule("phone_after_number", "PHONENUMBER", SCORE.phone_numbered, _kinds(NO_CUE),
+               min_digits=CONFIG.phone_min_digits_cued, max_digits=CONFIG.phone_max_digits,
+               requires=(FACT.generic_number,)),
+    # "Number 35", "number is 41": what ASR left of one.
+    NumberRule("numbered_fragment", "ACCOUNTNUMBER", SCORE.fallback, _kinds(NO_CUE),
+               min_digits=CONFIG.numbered_fragment_min_digits, max_digits=CONFIG.numbered_fragment_max_digits,
+               requires=(FACT.number_cue_adjacent,), guess=True),
+    NumberRule("pci_fallback", POLICY),
+)
 
 
 def rule_holds(rule: NumberRule, facts: NumberFacts) -> bool:

@@ -51,7 +51,8 @@ def split_text(text: str) -> tuple[TextToken, ...]:
 
 def ascii_digits(text: str) -> str:
     """Digits of any script as ASCII ("४१११" -> "4111"); other characters dropped."""
-    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdigit() and unicodedata.decimal(c, None) is not None)
+    return "".join(str(unicodedata.decimal(c)) for c in text if unicodedata.decimal(c, None) is not None)
+
 
 TRAILING_PUNCT = ".,!?;:"
 LEADING_PUNCT = "\"'([{¿¡\u201c\u2018"
@@ -83,7 +84,7 @@ class WordShape:
 
 @dataclass(frozen=True)
 class Piece:
-    """One output word made from tokens [start, end) with the given written text."""
+    """One output word made from word parts [start, end) with the given written text."""
 
     start: int
     end: int
@@ -105,7 +106,7 @@ def shape_of(text: str, is_last: bool) -> WordShape:
 
 def split_words(words: list[Word]) -> tuple[list[WordPart], list[WordShape]]:
     """Parts for matching, and each word's punctuation shape (indexed like `words`)."""
-    tokens: list[WordPart] = []
+    out: list[WordPart] = []
     shapes: list[WordShape] = []
     for index, word in enumerate(words):
         shape = shape_of(word.word.strip(), index == len(words) - 1)
@@ -114,16 +115,16 @@ def split_words(words: list[Word]) -> tuple[list[WordPart], list[WordShape]]:
         if len(parts) > 1 and not all(parts):
             parts = [shape.core]
         for part_index, part in enumerate(parts):
-            tokens.append(
+            out.append(
                 WordPart(part.lower(), part, index, part_index == 0, part_index == len(parts) - 1)
             )
-    return tokens, shapes
+    return out, shapes
 
 
 def barrier_end(
     tokens: list[WordPart], shapes: list[WordShape], start: int, allow: str = "", limit: int | None = None
 ) -> int:
-    """Index past the last token a rewrite starting at `start` may reach.
+    """Index past the last word part a rewrite starting at `start` may reach.
 
     Punctuation inside a span would be lost when words merge, so a span stops after a word with
     trailing punctuation (unless every such mark is in `allow`) and before a word with leading
