@@ -38,7 +38,6 @@ from models.text.words import split_text  # noqa: E402
 from scripts.benchlib import write_section  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
-BENCH = ROOT / "docs" / "benchmarks.md"
 
 # Entity types whose every character must be hidden to count as found; others need COVER of it.
 STRICT = {"ACCOUNTNUMBER", "CREDITCARDCVV", "PHONENUMBER", "SSN", "ZIPCODE", "EMAIL"}
@@ -96,7 +95,6 @@ class Tally:
         self.pred = defaultdict(int)
         self.pred_ok = defaultdict(int)
         self.leaked = 0
-        self.card_digits = 0
         self.misses: list[str] = []
         self.false: list[str] = []
 

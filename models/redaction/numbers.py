@@ -73,10 +73,6 @@ class NumberRun:
     def spoken(self) -> bool:
         return any(c.spoken for c in self.chunks)
 
-    @property
-    def written_groups(self) -> tuple[int, ...]:
-        return tuple(len(c.digits) for c in self.chunks)
-
 
 def _below_100(toks: Sequence[TextToken], i: int) -> tuple[int, int] | None:
     """Value and next index of a spoken number under 100 at `i` ("forty two", "seven", "twelve")."""
