@@ -14,6 +14,7 @@ import pytest
 from models.redaction import PCI_ENTITIES, PII_ENTITIES, RedactionConfig, Redactor, TokenBook
 from models.redaction.number_rules import LEAVE, NUMBER_RULES, POLICY, NumberFacts
 from models.redaction.numbers import luhn_window, number_runs
+from models.redaction.recognizers import NumberRecognizer
 from models.transcript import Transcript, Utterance, Word
 from models.utterances import split_utterances
 
@@ -321,6 +322,22 @@ def test_number_rules_name_existing_settings_and_facts():
         assert rule.entity in (LEAVE, POLICY) or isinstance(getattr(config.scores, rule.score), float), rule.name
         assert set(rule.requires) | set(rule.forbids) <= facts, rule.name
     assert len({rule.name for rule in NUMBER_RULES}) == len(NUMBER_RULES)
+
+
+def test_carried_cue_governs_the_number_that_opens_the_next_final():
+    """The cue a streaming final ended on ("… the security code is") is passed in, not held in global state."""
+    numbers = NumberRecognizer(RedactionConfig())
+    [fallback] = numbers.find("seven three one")
+    [carried] = numbers.find("seven three one", carry=frozenset({"CVV"}))
+    assert (fallback.entity_type, fallback.score) == ("ACCOUNTNUMBER", RedactionConfig().scores.fallback)
+    assert (carried.entity_type, carried.score) == ("CREDITCARDCVV", RedactionConfig().scores.cvv_cued)
+
+
+def test_number_rule_digit_counts_follow_the_config():
+    text = "my pin is 1234567"
+    assert [r.entity_type for r in NumberRecognizer(RedactionConfig()).find(text)] == ["ACCOUNTNUMBER"]
+    [pin] = NumberRecognizer(RedactionConfig(pin_max_digits=7)).find(text)
+    assert (pin.entity_type, pin.score) == ("CREDITCARDCVV", RedactionConfig().scores.pin)
 
 
 @pytest.mark.slow

@@ -154,6 +154,10 @@ class RedactionConfig(BaseModel):
     # A day beside a month name ("12 June") has at most this many digits; it is left to the date
     # recognizer unless a card/expiry/birth/account cue claims it.
     date_day_max_digits: int = 4
+    # Shortest piece ASR split off the front or end of a detected phone/card number that is taken with it.
+    fragment_min_digits: int = 2
+    # Words between a card number and a bare short number after which that number is still its CVV.
+    cvv_after_card_max_words: int = 16
     # Aadhaar numbers (Verhoeff-checked, left to the national-ID recognizers).
     aadhaar_digits: tuple[int, ...] = (12,)
     # Name detection: use the given-name / surname lists for lower-case ASR text.

@@ -107,18 +107,18 @@ def uncued_number(text: str, toks: Sequence[TextToken], run: NumberRun, config: 
     return "ACCOUNTNUMBER"
 
 
-def fragment_before(toks: Sequence[TextToken], fragment: NumberRun, number: NumberRun, max_words: int) -> bool:
+def fragment_before(toks: Sequence[TextToken], fragment: NumberRun, number: NumberRun, config: RedactionConfig) -> bool:
     """Is `fragment` a piece ASR split off the front of `number` ("426, pre-I-826, 4026")?
 
-    True when at most `max_words` words and no sentence end or cue separate them and no unit word
-    follows the fragment.
+    True when at most `near_cue_window` words and no sentence end or cue separate them and no unit
+    word follows the fragment.
     """
-    if len(fragment.digits) < 2:
+    if len(fragment.digits) < config.fragment_min_digits:
         return False
     gap = range(fragment.last + 1, number.first)
     if fragment.last + 1 < len(toks) and toks[fragment.last + 1].lower in UNIT_WORDS:
         return False
-    if sum(1 for k in gap if toks[k].is_word) > max_words:
+    if sum(1 for k in gap if toks[k].is_word) > config.near_cue_window:
         return False
     return not any(toks[k].text in (".", "?", "!") or cue_ending_at(toks, k) is not None for k in gap)
 

@@ -96,7 +96,7 @@ class NumberRecognizer:
             prev_end = run.last
             if found is not None:
                 if missed is not None and found.entity in ("PHONENUMBER", "ACCOUNTNUMBER"):
-                    if fragment_before(toks, missed, run, self.config.near_cue_window):
+                    if fragment_before(toks, missed, run, self.config):
                         out.append(make_result(found.entity, missed.start, missed.end, self.config.scores.fragment,
                                                missed.digits, self.name))
                 out.append(make_result(found.entity, run.start, run.end, found.score, run.digits, self.name))
@@ -156,7 +156,9 @@ class NumberRecognizer:
         self, toks: Sequence[TextToken], run: NumberRun, prev_end: int, previous: RecognizerResult
     ) -> NumberReading | None:
         """Digits ASR split off a phone or card number ('plus 91,98,765 for the 3,210')."""
-        if previous.entity_type not in ("PHONENUMBER", "ACCOUNTNUMBER") or prev_end < 0 or len(run.digits) < 2:
+        if previous.entity_type not in ("PHONENUMBER", "ACCOUNTNUMBER") or prev_end < 0:
+            return None
+        if len(run.digits) < self.config.fragment_min_digits:
             return None
         if toks[prev_end].end != previous.end:
             return None  # the previous run was not the detected number
@@ -173,7 +175,7 @@ class NumberRecognizer:
         """A bare 3-4 digit number shortly after a card number ('… and the back says 291') is its CVV."""
         between = [t for t in toks[card_end + 1 : run.first] if t.is_word]
         nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
-        if len(between) > 2 * self.config.cue_window or nxt in UNIT_WORDS:
+        if len(between) > self.config.cvv_after_card_max_words or nxt in UNIT_WORDS:
             return None
         if any(t.lower in _EXPIRY_WORDS for t in between):
             return None
