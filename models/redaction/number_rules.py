@@ -73,7 +73,6 @@ class NumberReading:
     entity: str
     score: float
     guess: bool
-    rule: str
 
 
 def state_before(toks: Sequence[TextToken], i: int) -> bool:
@@ -126,7 +125,7 @@ class NumberFacts:
 
     @property
     def card_in_text(self) -> bool:
-        """A card, CVV or expiry cue (or a card number) earlier in the text or carried over."""
+        """A card, CVV or expiry cue anywhere in the text, a card number before this one, or a carried card cue."""
         return self._card_in_text
 
     # -- the cue ------------------------------------------------------------------------------
@@ -355,9 +354,9 @@ def rule_holds(rule: NumberRule, facts: NumberFacts) -> bool:
     return all(getattr(facts, f) for f in rule.requires) and not any(getattr(facts, f) for f in rule.forbids)
 
 
-def classify(facts: NumberFacts, rules: Sequence[NumberRule] = NUMBER_RULES) -> NumberReading | None:
+def classify(facts: NumberFacts) -> NumberReading | None:
     """The reading of the first rule that holds, or None when the number is left alone."""
-    for rule in rules:
+    for rule in NUMBER_RULES:
         if not rule_holds(rule, facts):
             continue
         if rule.entity == LEAVE:
@@ -366,6 +365,6 @@ def classify(facts: NumberFacts, rules: Sequence[NumberRule] = NUMBER_RULES) -> 
             entity = uncued_number(facts.text, facts.toks, facts.run, facts.config)
             if entity is None:
                 return None
-            return NumberReading(entity, facts.config.scores.fallback, True, rule.name)
-        return NumberReading(rule.entity, getattr(facts.config.scores, rule.score), rule.guess, rule.name)
+            return NumberReading(entity, facts.config.scores.fallback, guess=True)
+        return NumberReading(rule.entity, getattr(facts.config.scores, rule.score), rule.guess)
     return None

@@ -169,7 +169,7 @@ class NumberRecognizer:
         if any(t.text in (".", "?", "!") or cue_ending_at(toks, k) is not None
                for k, t in enumerate(toks[prev_end + 1 : run.first], start=prev_end + 1)):
             return None
-        return NumberReading(previous.entity_type, self.config.scores.fragment, False, "continuation")
+        return NumberReading(previous.entity_type, self.config.scores.fragment, guess=False)
 
     def _cvv_after_card(self, toks: Sequence[TextToken], run: NumberRun, card_end: int) -> NumberReading | None:
         """A bare 3-4 digit number shortly after a card number ('… and the back says 291') is its CVV."""
@@ -179,7 +179,7 @@ class NumberRecognizer:
             return None
         if any(t.lower in _EXPIRY_WORDS for t in between):
             return None
-        return NumberReading("CREDITCARDCVV", self.config.scores.cvv_after_card, False, "cvv_after_card")
+        return NumberReading("CREDITCARDCVV", self.config.scores.cvv_after_card, guess=False)
 
     def _month_expiries(self, toks: Sequence[TextToken], runs: Sequence[NumberRun]) -> list[RecognizerResult]:
         """'expires April twenty twenty six' / 'valid thru march 27': month name plus year after a cue."""
