@@ -23,3 +23,14 @@ _.gender_detection
 _.settings_cls  # pydantic-settings passes these by keyword to settings_customise_sources
 _.dotenv_settings
 _.file_secret_settings
+_.collect  # prometheus_client calls a custom collector's collect() at scrape time (server/metrics.py)
+_.app_builder  # Ray Serve's import path for the application (configs/ray.yaml, docker/kuberay)
+_.target_ongoing_requests  # ServeConfig fields are handed to Ray Serve by name (server/serve_config.py)
+_._ordered  # pydantic model validator (server/serve_config.py)
+_.metrics_model  # request.state attribute read by the metrics middleware (server/routers/openai.py)
+_.close_sent  # websockets' protocol state, set by the WebSocket protocol subclass (server/wsprotocol.py)
+_.handshake_complete
+_.readable  # io.RawIOBase protocol (tests/support/audio_inputs.py)
+_.readinto
+_.binary_location  # selenium's ChromeOptions setting (tests/test_playground.py)
+_.handle_error  # socketserver hook, replaced to keep killed-client noise out (scripts/reliability/kill.py)

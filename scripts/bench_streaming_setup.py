@@ -12,7 +12,6 @@ import av
 import httpx
 import numpy as np
 
-from models.streaming.config import live_model_config
 from models.streaming.decoder import DecodeRequest, LiveDecoder
 from models.streaming.runtime import load_live_model
 from models.weights import resolve_weights
@@ -86,7 +85,7 @@ def floor_seconds(items: list[Clip], sequences: list[Sequence]) -> dict[str, flo
     """One direct decode per clip and per sequence with the live model and a final's search (no server running)."""
     config = load_config(REPO / "configs" / "default.yaml")
     model = config.models["pulse"]
-    live = live_model_config(model.live)
+    live = model.live
     decoder = LiveDecoder(load_live_model(resolve_weights(model.weights, REPO / ".cache"), model, live.engine),
                           live.decoder)
     audio = {c.name: c.pcm for c in items} | {f"seq{i}": s.pcm for i, s in enumerate(sequences)}

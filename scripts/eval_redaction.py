@@ -34,11 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from models.redaction import Redactor  # noqa: E402
 from models.redaction.lexicon import DIGIT_WORDS, REPEAT_WORDS, TEEN_WORDS, TENS_WORDS  # noqa: E402
-from models.redaction.numbers import tokenize  # noqa: E402
+from models.text.words import split_text  # noqa: E402
 from scripts.benchlib import write_section  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
-BENCH = ROOT / "docs" / "benchmarks.md"
 
 # Entity types whose every character must be hidden to count as found; others need COVER of it.
 STRICT = {"ACCOUNTNUMBER", "CREDITCARDCVV", "PHONENUMBER", "SSN", "ZIPCODE", "EMAIL"}
@@ -73,7 +72,7 @@ def covered_fraction(start: int, end: int, spans: list[tuple[int, int]], text: s
 def leaked_digits(start: int, end: int, spans: list[tuple[int, int]], text: str) -> int:
     """Digits (written or spoken) of text[start:end] that no redaction span hides."""
     leaked = 0
-    for tok in tokenize(text[start:end]):
+    for tok in split_text(text[start:end]):
         a, b = start + tok.start, start + tok.end
         hidden = all(any(x <= i < y for x, y in spans) for i in range(a, b))
         if hidden:
@@ -96,7 +95,6 @@ class Tally:
         self.pred = defaultdict(int)
         self.pred_ok = defaultdict(int)
         self.leaked = 0
-        self.card_digits = 0
         self.misses: list[str] = []
         self.false: list[str] = []
 

@@ -27,7 +27,6 @@ from server.schemas import pulse_response
 from server.settings import Settings
 from server.subtitles import build_cues, to_srt, to_vtt
 
-FORMATS = ("json", "text", "srt", "vtt")
 # YAML stage sections each switch needs; the others stay unloaded so a plain run starts fast.
 STAGES_FOR = {"diarize": ("embedding", "diarization", "gender", "emotion"), "redact_pii": ("redaction",)}
 ALL_STAGES = ("diarization", "gender", "emotion", "redaction")

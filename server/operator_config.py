@@ -30,8 +30,6 @@ class OpenAIConfig(_Strict):
     enabled: bool = True
     # Extra model names OpenAI clients may send, mapped onto a configured Pulse model.
     aliases: dict[str, str] = Field(default_factory=lambda: {"whisper-1": "pulse"})
-    # The model `/v1/audio/translations` uses when the request names an English-only one.
-    translation_model: str = "pulse"
 
 
 class PlaygroundConfig(_Strict):

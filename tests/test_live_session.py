@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from whisper_normalizer.english import EnglishTextNormalizer
 
-from models.streaming.config import live_model_config
 from models.streaming.decoder import DecodeResult, LiveDecoder, clip_prompt
 from models.streaming.jobs import DecodeJob, FinalSegment
 from models.streaming.runtime import load_live_model
@@ -39,7 +38,7 @@ def decoder(request: pytest.FixtureRequest) -> LiveDecoder:
     """The live decoder on a config variant whose live engine runs with the given `compute_type`."""
     config = load_config(REPO / "configs" / "default.yaml")
     model = config.models["pulse"]
-    live = live_model_config({**model.live, "engine": {"compute_type": request.param}})
+    live = model.live.model_copy(update={"engine": model.live.engine.model_copy(update={"compute_type": request.param})})
     weights = resolve_weights(model.weights, REPO / ".cache")
     return LiveDecoder(load_live_model(weights, model, live.engine), live.decoder)
 

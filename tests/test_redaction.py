@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from models.redaction import PCI_ENTITIES, PII_ENTITIES, RedactionConfig, Redactor, TokenBook
-from models.redaction.numbers import luhn_ok, number_runs
+from models.redaction.number_rules import LEAVE, NUMBER_RULES, POLICY, NumberFacts
+from models.redaction.numbers import luhn_window, number_runs
+from models.redaction.recognizers import NumberRecognizer
 from models.transcript import Transcript, Utterance, Word
 from models.utterances import split_utterances
 from tests.support.redaction import redact
@@ -57,7 +59,12 @@ def test_number_runs_read_spoken_and_written_digits(text, digits):
 def test_number_runs_skip_codes_and_interjections():
     assert number_runs("ABCPS1234K") == ()
     assert number_runs("oh I see") == ()
-    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+
+def test_luhn_window_finds_the_card_inside_a_longer_run():
+    (run,) = number_runs("12 4111 1111 1111 1111")
+    assert luhn_window(run, 13, 19) == (1, 4)
+    (run,) = number_runs("4111 1111 1111 1112")
+    assert luhn_window(run, 13, 19) is None
 
 
 # --- tokens and numbering -----------------------------------------------------------------------
@@ -312,10 +319,51 @@ def test_original_text_never_logged(redactor, caplog):
 
 
 def test_config_from_mapping():
-    cfg = RedactionConfig.from_mapping({"score_threshold": 0.6, "languages": ["en"]})
-    assert cfg.score_threshold == 0.6 and cfg.languages == ("en",)
+    cfg = RedactionConfig.from_mapping({"score_threshold": 0.6, "languages": ["en"], "scores": {"cvv_cued": 0.8}})
+    assert cfg.score_threshold == 0.6 and cfg.languages == ("en",) and cfg.scores.cvv_cued == 0.8
     with pytest.raises(ValueError, match="bogus"):
         RedactionConfig.from_mapping({"bogus": 1})
+    with pytest.raises(ValueError, match="score_threshold"):
+        RedactionConfig.from_mapping({"score_threshold": "high"})
+    with pytest.raises(ValueError, match="card_luhn"):
+        RedactionConfig.from_mapping({"scores": {"card_luhn": "sure"}})
+
+
+def test_number_rules_name_existing_settings_and_facts():
+    """Every name a rule of the table uses is a config field, a score or a fact the interpreter knows."""
+    config, facts = RedactionConfig(), set(vars(NumberFacts)) | {"plus", "card_in_text"}
+    for rule in NUMBER_RULES:
+        for field in (rule.min_digits, rule.max_digits, rule.digit_counts):
+            assert not field or isinstance(getattr(config, field), int | tuple), (rule.name, field)
+        assert rule.entity in (LEAVE, POLICY) or isinstance(getattr(config.scores, rule.score), float), rule.name
+        assert set(rule.requires) | set(rule.forbids) <= facts, rule.name
+    assert len({rule.name for rule in NUMBER_RULES}) == len(NUMBER_RULES)
+
+
+def test_carried_cue_governs_the_number_that_opens_the_next_final():
+    """The cue a streaming final ended on ("… the security code is") is passed in, not held in global state."""
+    numbers = NumberRecognizer(RedactionConfig())
+    [fallback] = numbers.find("seven three one")
+    [carried] = numbers.find("seven three one", carry=frozenset({"CVV"}))
+    assert (fallback.entity_type, fallback.score) == ("ACCOUNTNUMBER", RedactionConfig().scores.fallback)
+    assert (carried.entity_type, carried.score) == ("CREDITCARDCVV", RedactionConfig().scores.cvv_cued)
+
+
+def test_number_rule_digit_counts_follow_the_config():
+    text = "my pin is 1234567"
+    assert [r.entity_type for r in NumberRecognizer(RedactionConfig()).find(text)] == ["ACCOUNTNUMBER"]
+    [pin] = NumberRecognizer(RedactionConfig(pin_max_digits=7)).find(text)
+    assert (pin.entity_type, pin.score) == ("CREDITCARDCVV", RedactionConfig().scores.pin)
+
+
+@pytest.mark.slow
+def test_number_rule_scores_follow_the_config(redactor):
+    """A score changed in the config changes the detection's score (nothing is hard-coded in the rules)."""
+    text = "the cvv is 123"
+    default = redactor.analyze(text, pii=True, pci=True, language="en")
+    assert [(s.entity, s.score) for s in default] == [("CREDITCARDCVV", RedactionConfig().scores.cvv_cued)]
+    lowered = Redactor(RedactionConfig(scores={"cvv_cued": 0.4}))  # below the 0.5 threshold
+    assert lowered.analyze(text, pii=True, pci=True, language="en") == []
 
 
 # --- corpus ---------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import pytest
 
 from models.redaction import TokenBook
 from models.redaction.cues import canonical, cue_ending_at, edit_distance
-from models.redaction.numbers import number_runs, tokenize
+from models.redaction.numbers import number_runs
+from models.text.words import split_text
 from tests.support.redaction import redact
 
 # --- how Whisper mangles spoken payment data (issue 5 follow-up) ---------------------------------
@@ -46,13 +47,13 @@ def test_mishearing_rules_need_digits_beside_them(text):
     ],
 )
 def test_fuzzy_cues(text, kind):
-    toks = tokenize(text)
+    toks = split_text(text)
     assert cue_ending_at(toks, len(toks) - 1 if toks[-1].text != "." else len(toks) - 2)[0] == kind
 
 
 @pytest.mark.parametrize("text", ["I see a bee", "see be a friend", "a b", "accent", "Operation"])
 def test_fuzzy_cues_stay_specific(text):
-    toks = tokenize(text)
+    toks = split_text(text)
     assert all(cue_ending_at(toks, p) is None for p in range(len(toks)))
 
 

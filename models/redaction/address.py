@@ -25,9 +25,11 @@ from models.redaction.lexicon import (
     UNIT_WORDS,
     US_STATES,
     WEAK_STREET_SUFFIXES,
+    WORDLIKE_STATES,
 )
-from models.redaction.numbers import NumberRun, Tok, number_runs, tokenize
-from models.redaction.recognizers import WORDLIKE_STATES, TranscriptRecognizer, make_result
+from models.redaction.numbers import NumberRun, number_runs
+from models.redaction.recognizers import TranscriptRecognizer, make_result
+from models.text.words import TextToken, split_text
 
 # Words that cannot be part of a street or town name.
 _STOP = frozenset({
@@ -64,7 +66,7 @@ class AddressRecognizer(TranscriptRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        toks = tokenize(text)
+        toks = split_text(text)
         runs = number_runs(text)
         cased = mixed_case(text)
         places = [
@@ -81,7 +83,7 @@ class AddressRecognizer(TranscriptRecognizer):
 
     # -- pieces ----------------------------------------------------------------------------
 
-    def _street_after(self, toks: Sequence[Tok], j: int, weak_ok: bool) -> int | None:
+    def _street_after(self, toks: Sequence[TextToken], j: int, weak_ok: bool) -> int | None:
         """Token index of the street suffix ending a street name that starts at `j`."""
         n = len(toks)
         k = j
@@ -111,7 +113,7 @@ class AddressRecognizer(TranscriptRecognizer):
             return None
         return None
 
-    def _unit_after(self, toks: Sequence[Tok], k: int) -> tuple[int, int, int] | None:
+    def _unit_after(self, toks: Sequence[TextToken], k: int) -> tuple[int, int, int] | None:
         """(designator, id first, id last) token indices of "apartment 4B", "suite 300", "#12"."""
         n = len(toks)
         while k < n and toks[k].text == ",":
@@ -141,7 +143,7 @@ class AddressRecognizer(TranscriptRecognizer):
             return d, first, last
         return None
 
-    def _locality_after(self, toks: Sequence[Tok], k: int, cased: bool, places: list[tuple[int, int]]) -> int | None:
+    def _locality_after(self, toks: Sequence[TextToken], k: int, cased: bool, places: list[tuple[int, int]]) -> int | None:
         """Last token index of ", Springfield, Illinois" / " in London" after a street, or None."""
         n = len(toks)
         q = k
@@ -178,7 +180,7 @@ class AddressRecognizer(TranscriptRecognizer):
         return None
 
     def _numbered_street(
-        self, text: str, toks: Sequence[Tok], run: NumberRun, cased: bool, places: list[tuple[int, int]]
+        self, text: str, toks: Sequence[TextToken], run: NumberRun, cased: bool, places: list[tuple[int, int]]
     ) -> list[RecognizerResult]:
         if run.plus or len(run.digits) > 6 or len(run.chunks) > 4:
             return []
@@ -220,7 +222,7 @@ class AddressRecognizer(TranscriptRecognizer):
         return out
 
     def _street_and_locality(
-        self, toks: Sequence[Tok], j: int, end_tok: int, tail: int, locality: int | None, score: float
+        self, toks: Sequence[TextToken], j: int, end_tok: int, tail: int, locality: int | None, score: float
     ) -> list[RecognizerResult]:
         """One ADDRESS for the street and, when nothing but a comma or "in" separates them, the locality."""
         out = []
@@ -238,7 +240,7 @@ class AddressRecognizer(TranscriptRecognizer):
         return out
 
     def _po_boxes(
-        self, text: str, toks: Sequence[Tok], runs: Sequence[NumberRun], cased: bool, places: list[tuple[int, int]]
+        self, text: str, toks: Sequence[TextToken], runs: Sequence[NumberRun], cased: bool, places: list[tuple[int, int]]
     ) -> list[RecognizerResult]:
         out = []
         for m in _PO_BOX.finditer(text):
@@ -253,7 +255,7 @@ class AddressRecognizer(TranscriptRecognizer):
         return out
 
     def _places_near_address(
-        self, toks: Sequence[Tok], places: list[tuple[int, int]], found: list[RecognizerResult], text: str
+        self, toks: Sequence[TextToken], places: list[tuple[int, int]], found: list[RecognizerResult], text: str
     ) -> list[RecognizerResult]:
         """Towns spaCy tagged (GPE/LOC) in a text that already holds an address or postcode."""
         if not found and not _POSTAL_HINT.search(text):
@@ -267,7 +269,7 @@ class AddressRecognizer(TranscriptRecognizer):
         return out
 
     def _cued(
-        self, toks: Sequence[Tok], cased: bool, places: list[tuple[int, int]], found: list[RecognizerResult]
+        self, toks: Sequence[TextToken], cased: bool, places: list[tuple[int, int]], found: list[RecognizerResult]
     ) -> list[RecognizerResult]:
         """'I live on Maple Street' and 'I live in Springfield, Illinois' (no building number)."""
         out: list[RecognizerResult] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from models.redaction.lexicon import CUES, FUZZY_CUE_WORDS, LETTER_NAMES, SPELLED_CUES
-from models.redaction.numbers import Tok
+from models.text.words import TextToken
 
 # Longest spelled acronym collected backwards from a token ("c v v", "s s n").
 _MAX_SPELLED = 4
@@ -54,7 +54,7 @@ def edit_distance(a: str, b: str, cap: int) -> int:
     return min(prev[-1], cap)
 
 
-def spelled_ending_at(toks: Sequence[Tok], p: int) -> tuple[str, int, bool] | None:
+def spelled_ending_at(toks: Sequence[TextToken], p: int) -> tuple[str, int, bool] | None:
     """Letters of an acronym spelled out and ending at token `p` ("C-B-B", "c v v", "see vee vee").
 
     Returns (lower-case letters, first token index, whether letter names were used) when at least
@@ -83,7 +83,7 @@ def spelled_ending_at(toks: Sequence[Tok], p: int) -> tuple[str, int, bool] | No
     return "".join(letters), first, names > 0
 
 
-def _dash_glued(toks: Sequence[Tok], q: int) -> bool:
+def _dash_glued(toks: Sequence[TextToken], q: int) -> bool:
     """Is token `q` glued to a neighbouring letter by a dash or dot with no space ("cb-b")?"""
     n = len(toks)
     before = q >= 2 and toks[q - 1].text in ("-", ".") and toks[q - 2].end == toks[q - 1].start == toks[q - 1].end - 1
@@ -127,7 +127,7 @@ def _spelled_kind(letters: str, named: bool) -> str | None:
     return None
 
 
-def cue_ending_at(toks: Sequence[Tok], p: int) -> tuple[str, int] | None:
+def cue_ending_at(toks: Sequence[TextToken], p: int) -> tuple[str, int] | None:
     """The longest cue phrase whose last token is `p`: (kind, first token index)."""
     best: tuple[str, int] | None = None
     best_len = 0
@@ -148,7 +148,7 @@ def cue_ending_at(toks: Sequence[Tok], p: int) -> tuple[str, int] | None:
     return best
 
 
-def cues_before(toks: Sequence[Tok], index: int, window: int, stop: int = -1) -> list[Cue]:
+def cues_before(toks: Sequence[TextToken], index: int, window: int, stop: int = -1) -> list[Cue]:
     """Cue phrases in the `window` word tokens before token `index`, nearest first.
 
     Scanning stops at token `stop` (the end of the previous number) and at sentence ends ("?", "!"),
@@ -182,7 +182,7 @@ def cues_before(toks: Sequence[Tok], index: int, window: int, stop: int = -1) ->
 _LINKS = frozenset({"is", "was", "as", "for", "that's", "thats", "being", "my", "its", "it's", "which", ","})
 
 
-def cues_after(toks: Sequence[Tok], index: int, window: int) -> list[Cue]:
+def cues_after(toks: Sequence[TextToken], index: int, window: int) -> list[Cue]:
     """Cues in "… is my card number" / "…, my social security number" right after a number."""
     if index >= len(toks) or toks[index].lower not in _LINKS:
         return []

@@ -15,15 +15,16 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from models.redaction.lexicon import (
     AMBIGUOUS_MONTHS,
+    DAY_ORDINALS,
     DIGIT_WORDS,
     MONTHS,
-    ORDINAL_WORDS,
     TEEN_WORDS,
     TENS_WORDS,
     WEEKDAYS,
 )
-from models.redaction.numbers import NumberRun, Tok, number_runs, tokenize
+from models.redaction.numbers import NumberRun, number_runs
 from models.redaction.recognizers import TranscriptRecognizer, make_result
+from models.text.words import TextToken, split_text
 
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2})\b")
 _CLOCK = re.compile(r"\b(\d{1,2}:[0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?\s?m\b\.?)?)", re.IGNORECASE)
@@ -36,7 +37,7 @@ _MARKERS = (
 )
 
 
-def _ordinal_day(toks: Sequence[Tok], i: int) -> int | None:
+def _ordinal_day(toks: Sequence[TextToken], i: int) -> int | None:
     """Last token index of a day of month at `i`: '3', '3rd', 'third', 'twenty first', 'thirty-first'."""
     n = len(toks)
     if i >= n:
@@ -46,18 +47,18 @@ def _ordinal_day(toks: Sequence[Tok], i: int) -> int | None:
         if i + 1 < n and toks[i + 1].lower in _ORD_SUFFIX and toks[i + 1].start == t.end:
             return i + 1
         return i
-    if t.lower in ORDINAL_WORDS:
+    if t.lower in DAY_ORDINALS:
         return i
     if t.lower in ("twenty", "thirty"):
         j = i + 1
         if j < n and toks[j].text == "-":
             j += 1
-        if j < n and toks[j].lower in ORDINAL_WORDS and ORDINAL_WORDS[toks[j].lower] < 10:
+        if j < n and toks[j].lower in DAY_ORDINALS and DAY_ORDINALS[toks[j].lower] < 10:
             return j
     return None
 
 
-def _year(toks: Sequence[Tok], i: int, runs_at: dict[int, NumberRun]) -> int | None:
+def _year(toks: Sequence[TextToken], i: int, runs_at: dict[int, NumberRun]) -> int | None:
     """Last token index of a year at `i`: '2024', "'85", 'twenty twenty four', 'nineteen eighty five'."""
     n = len(toks)
     while i < n and toks[i].text == ",":
@@ -81,7 +82,7 @@ class DateTimeRecognizer(TranscriptRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        toks = tokenize(text)
+        toks = split_text(text)
         runs_at = {r.first: r for r in number_runs(text)}
         out: list[RecognizerResult] = []
         for m in _NUMERIC_DATE.finditer(text):
@@ -94,7 +95,7 @@ class DateTimeRecognizer(TranscriptRecognizer):
         out.extend(self._spoken_times(toks))
         return out
 
-    def _month_dates(self, toks: Sequence[Tok], runs_at: dict[int, NumberRun]) -> list[RecognizerResult]:
+    def _month_dates(self, toks: Sequence[TextToken], runs_at: dict[int, NumberRun]) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         n = len(toks)
         for i, t in enumerate(toks):
@@ -144,7 +145,7 @@ class DateTimeRecognizer(TranscriptRecognizer):
                                    " ".join(x.lower for x in toks[first : last + 1]), self.name))
         return out
 
-    def _marker_at(self, toks: Sequence[Tok], i: int) -> int | None:
+    def _marker_at(self, toks: Sequence[TextToken], i: int) -> int | None:
         for marker in _MARKERS:
             if i + len(marker) <= len(toks) and all(toks[i + k].lower == marker[k] for k in range(len(marker))):
                 last = i + len(marker) - 1
@@ -153,7 +154,7 @@ class DateTimeRecognizer(TranscriptRecognizer):
                 return last
         return None
 
-    def _spoken_times(self, toks: Sequence[Tok]) -> list[RecognizerResult]:
+    def _spoken_times(self, toks: Sequence[TextToken]) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         n = len(toks)
         i = 0

@@ -29,7 +29,7 @@ from models.redaction.datetimes import DateTimeRecognizer
 from models.redaction.entities import PRIORITY, token_type
 from models.redaction.hindi import hindi_recognizers, indian_id_recognizers
 from models.redaction.persons import NameRecognizer
-from models.redaction.recognizers import NORMALIZED, NumberRecognizer
+from models.redaction.recognizers import NORMALIZED
 from models.redaction.tokens import Span
 from models.redaction.written import IbanRecognizer as AnyCaseIbanRecognizer
 from models.redaction.written import PostcodeRecognizer, SpokenEmailRecognizer
@@ -84,14 +84,16 @@ def quiet_presidio() -> None:
 
 
 def build_analyzer(config: RedactionConfig) -> AnalyzerEngine:
-    """AnalyzerEngine with our transcript recognizers (and Presidio's written-form ones)."""
+    """AnalyzerEngine with our transcript recognizers (and Presidio's written-form ones).
+
+    The number recognizer is not among them: it runs beside the engine (see Redactor.analyze).
+    """
     quiet_presidio()
     offline_tldextract()
     nlp_engine = OfflineSpacyNlpEngine(config)
     nlp_engine.load()
     registry = RecognizerRegistry(supported_languages=["en", "hi"])
     for recognizer in (
-        NumberRecognizer(config, "en"),
         SpokenEmailRecognizer(config, "en"),
         AnyCaseIbanRecognizer(config, "en"),
         PostcodeRecognizer(config, "en"),

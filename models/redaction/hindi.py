@@ -3,7 +3,8 @@
 No Hindi NER ships offline, so names and addresses are not found in Hindi text; what has a shape
 is: Aadhaar (12 digits, Verhoeff-checked), PAN (ABCDE1234F), Indian phone numbers (+91 and
 10-digit mobiles), card and account numbers (Luhn, Hindi cue words, Devanagari digits and Hindi
-digit words via `NumberRecognizer`) and e-mail addresses. Aadhaar and PAN are national IDs and
+digit words: `NumberRecognizer`, which the Redactor runs beside Presidio for both languages) and
+e-mail addresses. Aadhaar and PAN are national IDs and
 take the `[SSN_n]` token. The Aadhaar/PAN recognizers also run on English (Indian English speech).
 """
 
@@ -13,7 +14,6 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import InAadhaarRecognizer, InPanRecognizer
 
 from models.redaction.config import RedactionConfig
-from models.redaction.recognizers import NumberRecognizer
 from models.redaction.written import SpokenEmailRecognizer
 
 # `\d` matches Devanagari digits too; Presidio's checks convert them with int().
@@ -49,6 +49,5 @@ def hindi_recognizers(config: RedactionConfig) -> list[EntityRecognizer]:
             supported_entity="PHONENUMBER", patterns=_IN_PHONE, supported_language="hi",
             context=["फोन", "फ़ोन", "मोबाइल", "नंबर", "phone", "mobile"], name="IndianPhoneRecognizer_hi",
         ),
-        NumberRecognizer(config, "hi"),
         SpokenEmailRecognizer(config, "hi"),
     ]

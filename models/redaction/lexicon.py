@@ -5,26 +5,24 @@ Everything is lower case; recognizers compare against `token.lower`.
 
 from __future__ import annotations
 
-# --- numbers -------------------------------------------------------------------------------
+from models.text import numbers as text_numbers
+
+# --- numbers ---------------------------------------------------------------------------------
+# The English number words are models/text/numbers.py's; these tables add what ASR writes for them
+# in calls (and Hindi digit words) for the spoken-number reader in numbers.py.
 DIGIT_WORDS: dict[str, int] = {
-    "zero": 0, "oh": 0, "o": 0, "nought": 0, "naught": 0, "nil": 0,
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "niner": 9,
+    **text_numbers.DIGIT_WORDS, "nought": 0, "naught": 0, "nil": 0, "niner": 9,
     # Hindi digit words (Devanagari), so spoken digits in `hi` transcripts form runs too.
     "शून्य": 0, "ज़ीरो": 0, "जीरो": 0, "एक": 1, "दो": 2, "तीन": 3, "चार": 4, "पांच": 5, "पाँच": 5,
     "छह": 6, "छः": 6, "छे": 6, "सात": 7, "आठ": 8, "नौ": 9,
 }
 # "oh"/"o"/"nil" read as zero only next to other number words: alone they are interjections.
 WEAK_ZERO = frozenset({"oh", "o", "nil"})
-TEEN_WORDS: dict[str, int] = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}
-TENS_WORDS: dict[str, int] = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}
-REPEAT_WORDS: dict[str, int] = {"double": 2, "triple": 3}
+TEEN_WORDS: dict[str, int] = text_numbers.TEENS
+TENS_WORDS: dict[str, int] = {**text_numbers.TENS, "fourty": 40}  # a common misspelling in ASR output
+REPEAT_WORDS: dict[str, int] = text_numbers.REPEATERS
+HUNDRED = text_numbers.HUNDRED
+THOUSAND = text_numbers.THOUSAND
 # Words ASR writes for digits; read as digits only between two other number chunks.
 HOMOPHONES: dict[str, str] = {
     "for": "4", "to": "2", "too": "2", "won": "1",
@@ -35,17 +33,14 @@ HOMOPHONES: dict[str, str] = {
 # Misheard digits that are rare words otherwise ("fine, fine, fine" for five five five, "Nero" for
 # zero): they join a run beside other digits, and three in a row make a run on their own.
 SOUND_ALIKE_DIGITS: dict[str, str] = {"fine": "5", "nero": "0", "zeroes": "0", "fife": "5", "niner": "9"}
-HUNDRED = frozenset({"hundred"})
-THOUSAND = frozenset({"thousand"})
 # Tokens that may sit between the digit groups of one spoken or written number.
 RUN_JOINERS = frozenset({"-", "–", "—", ",", ".", "/", "(", ")", "dash", "hyphen", "slash"})
 FILLERS = frozenset({"uh", "um", "umm", "uhm", "er", "erm", "ah", "eh", "hmm", "mm"})
 
-ORDINAL_WORDS: dict[str, int] = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
-    "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+# Ordinals a day of the month is said with ("the twenty first").
+DAY_ORDINALS: dict[str, int] = {
+    w: v for w, v in {**text_numbers.ORDINAL_UNITS, **text_numbers.ORDINAL_TEENS, **text_numbers.ORDINAL_TENS}.items()
+    if v <= 31
 }
 MONTHS: dict[str, int] = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -160,8 +155,6 @@ SPELLED_CUES: dict[str, str] = {
 }
 # Cues that override a unit word right after the number ("my zip is 10001 thanks").
 STRONG_CUES = frozenset({"CARD", "CVV", "EXPIRY", "ACCOUNT", "SSN", "ZIP", "CARD_TAIL", "PIN"})
-# Short ("the code", "my number") cues only count when this close to the number.
-WEAK_CUES = frozenset({"CODE"})
 
 # --- addresses -------------------------------------------------------------------------------
 STREET_SUFFIXES = frozenset({
@@ -199,6 +192,9 @@ US_STATES: dict[str, str] = {
     "wisconsin": "wi", "wyoming": "wy", "district of columbia": "dc",
 }
 STATE_ABBREVIATIONS = frozenset(US_STATES.values())
+# Two-letter state codes that are also everyday lower-case words; only upper case counts for them.
+WORDLIKE_STATES = frozenset({"in", "me", "or", "oh", "ok", "hi", "id", "de", "la", "al", "pa", "ma", "mo", "ne",
+                              "co", "wa", "ga", "va", "ms", "md", "mt", "ct", "sc", "nd", "ar", "ia"})
 
 # --- names -----------------------------------------------------------------------------------
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "doctor", "mister", "missus", "prof", "professor", "sir", "madam"})

@@ -1,18 +1,19 @@
-"""Tokens with character offsets, and numbers read the way ASR writes them.
+"""Numbers read the way ASR writes them.
 
 A transcript says a card number as "4111 1111 1111 1111", "4111-1111-…", "four one one one …",
 "double four", "oh", "twenty twenty six" or "four fifty five". `number_runs` turns every such
-stretch into one `NumberRun`: the digits it stands for and the character span it covers, so
-recognizers can judge the digits (length, Luhn, context) and redact the whole spoken stretch.
+stretch of `TextToken`s (see models/text/words.py) into one `NumberRun`: the digits it stands for
+and the character span it covers, so recognizers can judge the digits (length, Luhn, context) and
+redact the whole spoken stretch.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from stdnum import luhn
 
 from models.redaction.lexicon import (
     DIGIT_WORDS,
@@ -27,11 +28,7 @@ from models.redaction.lexicon import (
     THOUSAND,
     WEAK_ZERO,
 )
-
-# Words (with inner apostrophes), digit strings, or any single other character. Devanagari
-# vowel signs are not `\w` in Python, so the Devanagari block is added to the word class.
-_TOKEN = re.compile(r"\d+|(?:[^\W\d_]|[\u0900-\u0963\u0970-\u097F])+(?:['’](?:[^\W\d_])+)*|\S")
-
+from models.text.words import TextToken, ascii_digits, split_text
 
 # Joiners with spaces ("5 5 5 - 1 2", "one, uh, two") allowed between two chunks of one number.
 MAX_SPACED_JOINERS = 3
@@ -43,39 +40,6 @@ MAX_MISHEARD_LETTERS = 4
 MIN_DIGITS_AFTER_LETTER = 5
 # Letters taken into a dashed digit chain ("4263-I-8264-026", "08-2-9-cb-b-1-1-4").
 MAX_GLUED_LETTERS = 2
-
-
-@dataclass(frozen=True)
-class Tok:
-    """One token of the analysed text: `start`/`end` are character offsets."""
-
-    text: str
-    lower: str
-    start: int
-    end: int
-
-    @property
-    def is_digits(self) -> bool:
-        return self.text.isdigit()
-
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalpha() or "\u0900" <= self.text[0] <= "\u097f"
-
-
-@lru_cache(maxsize=256)
-def tokenize(text: str) -> tuple[Tok, ...]:
-    """Split `text` into tokens; cached because every recognizer of one call asks for the same text."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        piece = m.group(0).replace("’", "'")
-        out.append(Tok(m.group(0), piece.lower(), m.start(), m.end()))
-    return tuple(out)
-
-
-def ascii_digits(text: str) -> str:
-    """Digits of any script as ASCII ("४१११" -> "4111"); other characters dropped."""
-    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdigit() and unicodedata.decimal(c, None) is not None)
 
 
 @dataclass
@@ -109,12 +73,8 @@ class NumberRun:
     def spoken(self) -> bool:
         return any(c.spoken for c in self.chunks)
 
-    @property
-    def written_groups(self) -> tuple[int, ...]:
-        return tuple(len(c.digits) for c in self.chunks)
 
-
-def _below_100(toks: Sequence[Tok], i: int) -> tuple[int, int] | None:
+def _below_100(toks: Sequence[TextToken], i: int) -> tuple[int, int] | None:
     """Value and next index of a spoken number under 100 at `i` ("forty two", "seven", "twelve")."""
     if i >= len(toks):
         return None
@@ -134,13 +94,13 @@ def _below_100(toks: Sequence[Tok], i: int) -> tuple[int, int] | None:
     return None
 
 
-def _skip_and(toks: Sequence[Tok], i: int) -> int:
+def _skip_and(toks: Sequence[TextToken], i: int) -> int:
     if i + 1 < len(toks) and toks[i].lower == "and" and _below_100(toks, i + 1) is not None:
         return i + 1
     return i
 
 
-def _glued(toks: Sequence[Tok], i: int) -> bool:
+def _glued(toks: Sequence[TextToken], i: int) -> bool:
     """Is digit token `i` part of an alphanumeric code ("ABCPS1234K", "1Z999AA…")?
 
     Letters right before the digits, or two or more letters right after them (other than an
@@ -160,7 +120,7 @@ def _glued(toks: Sequence[Tok], i: int) -> bool:
     return False
 
 
-def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
+def _chunk_at(toks: Sequence[TextToken], i: int) -> Chunk | None:
     """Read one chunk starting at token `i`, or None when token `i` is not part of a number."""
     t = toks[i]
     if t.is_digits:
@@ -184,7 +144,7 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
     base: tuple[int, int] | None = None
     if w in DIGIT_WORDS:
         v = DIGIT_WORDS[w]
-        if v > 0 and i + 1 < n and toks[i + 1].lower in HUNDRED:
+        if v > 0 and i + 1 < n and toks[i + 1].lower == HUNDRED:
             value, j = v * 100, _skip_and(toks, i + 2)
             rest = _below_100(toks, j)
             if rest is not None and rest[1] == j + 1 and toks[j].lower in DIGIT_WORDS and j == i + 2:
@@ -196,7 +156,7 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
             elif j != i + 2:
                 j = i + 2
             base = (value, j)
-        elif not (i + 1 < n and toks[i + 1].lower in THOUSAND):
+        elif not (i + 1 < n and toks[i + 1].lower == THOUSAND):
             return Chunk(str(v), i, i, spoken=True, weak=w in WEAK_ZERO)
         else:
             base = (v, i + 1)
@@ -204,7 +164,7 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
         below = _below_100(toks, i)
         assert below is not None
         value, j = below
-        if w in TEEN_WORDS and j < n and toks[j].lower in HUNDRED:  # "nineteen hundred eighty five"
+        if w in TEEN_WORDS and j < n and toks[j].lower == HUNDRED:  # "nineteen hundred eighty five"
             value, j = value * 100, _skip_and(toks, j + 1)
             rest = _below_100(toks, j)
             if rest is not None:
@@ -213,7 +173,7 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
     if base is None:
         return None
     value, j = base
-    if j < n and toks[j].lower in THOUSAND and value < 1000:
+    if j < n and toks[j].lower == THOUSAND and value < 1000:
         value, j = value * 1000, _skip_and(toks, j + 1)
         hundreds = _below_1000(toks, j)
         if hundreds is not None:
@@ -221,11 +181,11 @@ def _chunk_at(toks: Sequence[Tok], i: int) -> Chunk | None:
     return Chunk(str(value), i, j - 1, spoken=True)
 
 
-def _alike(tok: Tok) -> bool:
+def _alike(tok: TextToken) -> bool:
     return tok.lower in HOMOPHONES or tok.lower in SOUND_ALIKE_DIGITS
 
 
-def homophone_streak(toks: Sequence[Tok], i: int) -> int:
+def homophone_streak(toks: Sequence[TextToken], i: int) -> int:
     """Length of the row of digit sound-alikes ("time, time, time") that token `i` is part of."""
     count = 0
     for step in (-1, 1):
@@ -236,15 +196,15 @@ def homophone_streak(toks: Sequence[Tok], i: int) -> int:
     return count
 
 
-def _below_1000(toks: Sequence[Tok], i: int) -> tuple[int, int] | None:
-    if i + 1 < len(toks) and toks[i].lower in DIGIT_WORDS and toks[i + 1].lower in HUNDRED:
+def _below_1000(toks: Sequence[TextToken], i: int) -> tuple[int, int] | None:
+    if i + 1 < len(toks) and toks[i].lower in DIGIT_WORDS and toks[i + 1].lower == HUNDRED:
         value, j = DIGIT_WORDS[toks[i].lower] * 100, _skip_and(toks, i + 2)
         rest = _below_100(toks, j)
         return (value + rest[0], rest[1]) if rest else (value, i + 2)
     return _below_100(toks, i)
 
 
-def _joinable(toks: Sequence[Tok], prev_last: int, k: int) -> bool:
+def _joinable(toks: Sequence[TextToken], prev_last: int, k: int) -> bool:
     """May token `k` (a joiner) sit inside a number that ended at token `prev_last`?"""
     t = toks[k]
     if t.lower in FILLERS or t.lower in ("dash", "hyphen", "slash"):
@@ -255,7 +215,7 @@ def _joinable(toks: Sequence[Tok], prev_last: int, k: int) -> bool:
     return t.text in RUN_JOINERS
 
 
-def _misheard_repeat(toks: Sequence[Tok], m: int) -> Chunk | None:
+def _misheard_repeat(toks: Sequence[TextToken], m: int) -> Chunk | None:
     """Inside a number, "double"/"triple" before a misheard digit ("double-low, 9" for "double oh nine")."""
     if toks[m].lower not in REPEAT_WORDS:
         return None
@@ -268,12 +228,12 @@ def _misheard_repeat(toks: Sequence[Tok], m: int) -> Chunk | None:
     return Chunk("0" * REPEAT_WORDS[toks[m].lower], m, j, spoken=True)
 
 
-def _glued_both_sides(toks: Sequence[Tok], m: int) -> bool:
+def _glued_both_sides(toks: Sequence[TextToken], m: int) -> bool:
     """Does token `m` touch both neighbours with no space ("-" in "6-04", "I" in "4263-I-8264")?"""
     return 0 < m < len(toks) - 1 and toks[m - 1].end == toks[m].start and toks[m].end == toks[m + 1].start
 
 
-def _letter_piece(toks: Sequence[Tok], m: int) -> bool:
+def _letter_piece(toks: Sequence[TextToken], m: int) -> bool:
     """One or two letters between dashes or dots: in a dashed digit chain ("4263-I-8264") ASR writes
     a misheard digit as a letter. ("9th" and "4k" are not chains.)"""
     dashes = ("-", ".")
@@ -284,7 +244,7 @@ def _letter_piece(toks: Sequence[Tok], m: int) -> bool:
 @lru_cache(maxsize=256)
 def number_runs(text: str) -> tuple[NumberRun, ...]:
     """Every spoken or written number in `text`, longest reading first."""
-    toks = tokenize(text)
+    toks = split_text(text)
     runs: list[NumberRun] = []
     i = 0
     n = len(toks)
@@ -351,19 +311,6 @@ def number_runs(text: str) -> tuple[NumberRun, ...]:
     return tuple(runs)
 
 
-def luhn_ok(digits: str) -> bool:
-    """Luhn checksum of a card number."""
-    total = 0
-    for pos, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if pos % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def luhn_window(run: NumberRun, min_len: int, max_len: int) -> tuple[int, int] | None:
     """Chunk range [a, b] whose digits form a Luhn-valid card number, preferring the longest."""
     best: tuple[int, int] | None = None
@@ -374,6 +321,6 @@ def luhn_window(run: NumberRun, min_len: int, max_len: int) -> tuple[int, int] |
             digits += run.chunks[b].digits
             if len(digits) > max_len:
                 break
-            if len(digits) >= min_len and len(digits) > best_len and luhn_ok(digits) and digits.strip("0"):
+            if len(digits) >= min_len and len(digits) > best_len and luhn.is_valid(digits) and digits.strip("0"):
                 best, best_len = (a, b), len(digits)
     return best

@@ -28,8 +28,8 @@ from models.redaction.lexicon import (
     WEEKDAYS,
 )
 from models.redaction.names import AMBIGUOUS, FIRST_NAMES, LAST_NAMES
-from models.redaction.numbers import Tok, tokenize
 from models.redaction.recognizers import TranscriptRecognizer, make_result
+from models.text.words import TextToken, split_text
 
 _CUE_INDEX: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
 for _phrase, _strength, _part in PERSON_CUES:
@@ -47,17 +47,17 @@ class _Name:
     score: float
 
 
-def _bare(t: Tok) -> str:
+def _bare(t: TextToken) -> str:
     """Lower-case token without a possessive "'s"."""
     return t.lower[:-2] if t.lower.endswith("'s") else t.lower
 
 
-def _end(t: Tok) -> int:
+def _end(t: TextToken) -> int:
     """Character end of a name token, leaving a possessive "'s" outside the redaction."""
     return t.end - 2 if t.lower.endswith("'s") else t.end
 
 
-def _plausible(t: Tok) -> bool:
+def _plausible(t: TextToken) -> bool:
     """Could this token be (part of) a personal name at all?"""
     w = _bare(t)
     return (
@@ -83,7 +83,7 @@ class NameRecognizer(TranscriptRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        toks = tokenize(text)
+        toks = split_text(text)
         if not toks:
             return []
         cased = mixed_case(text)
@@ -105,7 +105,7 @@ class NameRecognizer(TranscriptRecognizer):
             return {}
         return {t.idx: t.pos_ for t in nlp_artifacts.tokens}
 
-    def _from_spacy(self, toks: Sequence[Tok], nlp_artifacts: NlpArtifacts | None, cased: bool) -> list[_Name]:
+    def _from_spacy(self, toks: Sequence[TextToken], nlp_artifacts: NlpArtifacts | None, cased: bool) -> list[_Name]:
         out: list[_Name] = []
         if nlp_artifacts is None:
             return out
@@ -139,7 +139,7 @@ class NameRecognizer(TranscriptRecognizer):
             out.append(_Name(a, b, part, _SCORES["spacy"]))
         return out
 
-    def _take(self, toks: Sequence[Tok], q: int, strength: str, cased: bool, pos: dict[int, str]) -> int | None:
+    def _take(self, toks: Sequence[TextToken], q: int, strength: str, cased: bool, pos: dict[int, str]) -> int | None:
         """Last token of a name starting at `q` after a cue of `strength`, or None."""
         n = len(toks)
         if q >= n or not _plausible(toks[q]):
@@ -177,7 +177,7 @@ class NameRecognizer(TranscriptRecognizer):
                 break
         return last
 
-    def _from_cues(self, toks: Sequence[Tok], cased: bool, pos: dict[int, str]) -> list[_Name]:
+    def _from_cues(self, toks: Sequence[TextToken], cased: bool, pos: dict[int, str]) -> list[_Name]:
         out: list[_Name] = []
         n = len(toks)
         for p in range(n):
@@ -215,7 +215,7 @@ class NameRecognizer(TranscriptRecognizer):
             out.append(_Name(q, last, part, _SCORES[strength]))
         return out
 
-    def _from_lists(self, toks: Sequence[Tok], cased: bool) -> list[_Name]:
+    def _from_lists(self, toks: Sequence[TextToken], cased: bool) -> list[_Name]:
         out: list[_Name] = []
         n = len(toks)
         for i, t in enumerate(toks):
@@ -259,7 +259,7 @@ class NameRecognizer(TranscriptRecognizer):
         return merged
 
     @staticmethod
-    def _spelled(toks: Sequence[Tok], names: list[_Name]) -> list[_Name]:
+    def _spelled(toks: Sequence[TextToken], names: list[_Name]) -> list[_Name]:
         """'Smith, S M I T H' / 'spelled s-m-i-t-h': letters spelled right after a name."""
         out: list[_Name] = []
         n = len(toks)
@@ -287,7 +287,7 @@ class NameRecognizer(TranscriptRecognizer):
                 out.append(_Name(a, last, part, name.score))
         return out
 
-    def _results(self, toks: Sequence[Tok], names: list[_Name]) -> list[RecognizerResult]:
+    def _results(self, toks: Sequence[TextToken], names: list[_Name]) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         for name in names:
             a, b = name.first, name.last
@@ -304,7 +304,7 @@ class NameRecognizer(TranscriptRecognizer):
     def _last_only() -> frozenset[str]:
         return _LAST_ONLY
 
-    def _one(self, entity: str, toks: Sequence[Tok], a: int, b: int, score: float) -> RecognizerResult:
+    def _one(self, entity: str, toks: Sequence[TextToken], a: int, b: int, score: float) -> RecognizerResult:
         words = [t for t in toks[a : b + 1] if t.is_word]
         normalized = "".join(_bare(t) for t in words)
         return make_result(entity, toks[a].start, _end(toks[b]), score, normalized, self.name)

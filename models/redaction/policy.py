@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from models.redaction.config import RedactionConfig
 from models.redaction.cues import cue_ending_at
 from models.redaction.lexicon import HOMOPHONES, SOUND_ALIKE_DIGITS, UNIT_WORDS
-from models.redaction.numbers import NumberRun, Tok
+from models.redaction.numbers import NumberRun
+from models.text.words import TextToken
 
 _DATE_SHAPE = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})$")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
@@ -74,7 +75,7 @@ def grouped(text: str, run: NumberRun) -> bool:
     return len(run.chunks) >= 2 and not run.spoken and joined_by_pauses and ":" not in raw
 
 
-def uncued_number(text: str, toks: Sequence[Tok], run: NumberRun, config: RedactionConfig) -> str | None:
+def uncued_number(text: str, toks: Sequence[TextToken], run: NumberRun, config: RedactionConfig) -> str | None:
     """Entity type for a number that no cue classified, or None to leave it.
 
     The caller has already left out numbers with a unit word after them, a currency before them or a
@@ -106,23 +107,23 @@ def uncued_number(text: str, toks: Sequence[Tok], run: NumberRun, config: Redact
     return "ACCOUNTNUMBER"
 
 
-def fragment_before(toks: Sequence[Tok], fragment: NumberRun, number: NumberRun, max_words: int) -> bool:
+def fragment_before(toks: Sequence[TextToken], fragment: NumberRun, number: NumberRun, config: RedactionConfig) -> bool:
     """Is `fragment` a piece ASR split off the front of `number` ("426, pre-I-826, 4026")?
 
-    True when at most `max_words` words and no sentence end or cue separate them and no unit word
-    follows the fragment.
+    True when at most `near_cue_window` words and no sentence end or cue separate them and no unit
+    word follows the fragment.
     """
-    if len(fragment.digits) < 2:
+    if len(fragment.digits) < config.fragment_min_digits:
         return False
     gap = range(fragment.last + 1, number.first)
     if fragment.last + 1 < len(toks) and toks[fragment.last + 1].lower in UNIT_WORDS:
         return False
-    if sum(1 for k in gap if toks[k].is_word) > max_words:
+    if sum(1 for k in gap if toks[k].is_word) > config.near_cue_window:
         return False
     return not any(toks[k].text in (".", "?", "!") or cue_ending_at(toks, k) is not None for k in gap)
 
 
-def worded_value_after_cue(toks: Sequence[Tok], cue_last: int, max_words: int) -> tuple[int, int] | None:
+def worded_value_after_cue(toks: Sequence[TextToken], cue_last: int, max_words: int) -> tuple[int, int] | None:
     """Token range of a value ASR wrote as words after a CVV cue ("see me me | sick so far" for "c v v six
     oh four"), when no number follows the cue in its clause.
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from presidio_analyzer import EntityRecognizer
+
 from models.redaction.config import RedactionConfig
 from models.redaction.cues import cue_ending_at
 from models.redaction.engine import build_analyzer, to_spans
 from models.redaction.entities import ALL_ENTITIES, selected
-from models.redaction.numbers import number_runs, tokenize
-from models.redaction.recognizers import CARRY
+from models.redaction.numbers import number_runs
+from models.redaction.recognizers import NumberRecognizer
 from models.redaction.tokens import (
     Span,
     TokenBook,
@@ -25,6 +27,7 @@ from models.redaction.tokens import (
     assign,
     unique_in_order,
 )
+from models.text.words import split_text
 from models.transcript import Transcript, Utterance, Word
 
 # Which cue a number of this type at the very end of a final carries into the next final.
@@ -55,6 +58,7 @@ class Redactor:
             lang: sorted(set(self._analyzer.get_supported_entities(lang)) & ALL_ENTITIES)
             for lang in self.config.languages
         }
+        self._numbers = {lang: NumberRecognizer(self.config, lang) for lang in self._entities}
 
     def enabled(self, language: str | None) -> bool:
         """Whether redaction does anything for this language (Pulse: `en` and `hi` only)."""
@@ -71,14 +75,15 @@ class Redactor:
             return []
         with self._nlp_lock:
             artifacts = self._analyzer.nlp_engine.process_text(text, lang)
-        reset = CARRY.set(carry)
-        try:
-            results = self._analyzer.analyze(
-                text, language=lang, entities=self._entities[lang], nlp_artifacts=artifacts,
-                score_threshold=self.config.score_threshold,
-            )
-        finally:
-            CARRY.reset(reset)
+        threshold = self.config.score_threshold
+        results = self._analyzer.analyze(
+            text, language=lang, entities=self._entities[lang], nlp_artifacts=artifacts, score_threshold=threshold,
+        )
+        # The number pass depends on the session's carried cues, so it runs here rather than as a
+        # registered recognizer; its results go through the same threshold and de-duplication (where
+        # another recognizer found the same span, type and score, the number pass's result is kept).
+        numbers = [r for r in self._numbers[lang].find(text, carry) if r.score >= threshold]
+        results = EntityRecognizer.remove_duplicates(numbers + results)
         # Overlaps are settled over all types before the flags filter, so a card number stays a
         # card number (and is left alone) when only PII is asked for.
         wanted = selected(pii, pci)
@@ -87,7 +92,7 @@ class Redactor:
     @staticmethod
     def _carry_after(text: str, spans: Sequence[Span]) -> frozenset[str]:
         """Cue kinds left open at the end of `text` for the next final of a session."""
-        toks = tokenize(text)
+        toks = split_text(text)
         runs = number_runs(text)
         tail_from = max(len(toks) - _TAIL_TOKENS, runs[-1].last + 1 if runs else 0)
         kinds = set()

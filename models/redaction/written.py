@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
+from stdnum import iban
 
-from models.redaction.numbers import Tok, tokenize
 from models.redaction.recognizers import TranscriptRecognizer, make_result
+from models.text.words import TextToken, split_text
 
 # --- e-mail -----------------------------------------------------------------------------------
 
@@ -65,7 +66,7 @@ class SpokenEmailRecognizer(TranscriptRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         out = []
-        toks = tokenize(text)
+        toks = split_text(text)
         for m in _AT_DOMAIN.finditer(text):
             start = self._local_start(text, toks, m.start("at"), written="@" in m.group("at"))
             if start is None:
@@ -75,7 +76,7 @@ class SpokenEmailRecognizer(TranscriptRecognizer):
         return out
 
     @staticmethod
-    def _local_start(text: str, toks: Sequence[Tok], at: int, written: bool) -> int | None:
+    def _local_start(text: str, toks: Sequence[TextToken], at: int, written: bool) -> int | None:
         """Start of the local part ending at character `at`: words, digits, letters and separators.
 
         A written address ("a.b@c.com") has no spaces in it; a spoken one may ("john smith at …").
@@ -123,14 +124,8 @@ _IBAN = re.compile(r"\b([A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Z
 
 
 def iban_ok(value: str) -> bool:
-    v = re.sub(r"[\s-]", "", value).upper()
-    if not 15 <= len(v) <= 34 or not v[:2].isalpha():
-        return False
-    moved = v[4:] + v[:4]
-    try:
-        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
-    except ValueError:
-        return False
+    """Mod-97 checksum and the country's IBAN length and layout (python-stdnum's IBAN registry)."""
+    return iban.is_valid(re.sub(r"[\s-]", "", value), check_country=False)
 
 
 class IbanRecognizer(TranscriptRecognizer):

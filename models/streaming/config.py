@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -146,11 +144,3 @@ class LiveServerConfig(_Strict):
     max_buffer_seconds: float = 60.0
     # A fed chunk longer than this runs its VAD on a worker thread instead of the event loop.
     vad_in_thread_seconds: float = 1.0
-
-
-def live_server_config(raw: dict[str, Any]) -> LiveServerConfig:
-    return LiveServerConfig.model_validate(raw or {})
-
-
-def live_model_config(raw: dict[str, Any]) -> LiveModelConfig:
-    return LiveModelConfig.model_validate(raw or {})

@@ -10,7 +10,7 @@ from faster_whisper import WhisperModel
 
 from models.config import ModelConfig
 from models.registry import LoadedModel, ModelRegistry
-from models.streaming.config import LiveEngineConfig, LiveModelConfig, LiveServerConfig, live_model_config
+from models.streaming.config import LiveEngineConfig, LiveModelConfig, LiveServerConfig
 from models.streaming.decoder import LiveDecoder
 from models.streaming.scheduler import DecodeScheduler
 from models.streaming.session import LiveSession, SessionOptions
@@ -67,7 +67,7 @@ class LiveRuntime:
 
     def plan(self, model: LoadedModel, language: str | None) -> LivePlan:
         """The model's live config; a pinned language may be routed to a faster engine (`engine_by_language`)."""
-        config = live_model_config(model.config.live)
+        config = model.config.live
         target = model
         decoder_config = config.decoder
         other = config.engine_by_language.get(language or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from models.text.numbers import Cardinal, parse_cardinal, parse_decimal, split_scale
-from models.text.tokens import Piece, Token, WordShape, barrier_end
+from models.text.words import Piece, WordPart, WordShape, barrier_end
 
 ALL_CLASSES = frozenset(
     {"cardinal", "ordinal", "decimal", "money", "percent", "measure", "telephone", "date", "time", "year"}
@@ -54,7 +54,7 @@ class Amount:
 class Context:
     """Tokens plus helpers the rules share (windows that stop at punctuation, previous word)."""
 
-    def __init__(self, tokens: list[Token], shapes: list[WordShape], config: ItnConfig) -> None:
+    def __init__(self, tokens: list[WordPart], shapes: list[WordShape], config: ItnConfig) -> None:
         self.tokens = tokens
         self.shapes = shapes
         self.config = config

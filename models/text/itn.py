@@ -26,7 +26,7 @@ from models.text.rules_numbers import (
     match_percent,
 )
 from models.text.rules_time import MONTHS, match_date, match_ordinal_of_month, match_time, match_year
-from models.text.tokens import Piece, Token, build_words, tokenize
+from models.text.words import Piece, WordPart, build_words, split_words
 from models.transcript import Word
 
 Rule = Callable[[Context, int], "list[Piece] | None"]
@@ -58,7 +58,7 @@ __all__ = ["ALL_CLASSES", "DEFAULT_ITN", "NUMERALS_ITN", "ItnConfig", "itn_text"
 
 def itn_words(words: list[Word], config: ItnConfig = DEFAULT_ITN) -> list[Word]:
     """Written form of timed words. Input words are not modified; unchanged words are copied."""
-    tokens, shapes = tokenize(words)
+    tokens, shapes = split_words(words)
     context = Context(tokens, shapes, config)
     pieces: list[Piece] = []
     index = 0
@@ -82,7 +82,7 @@ def itn_words(words: list[Word], config: ItnConfig = DEFAULT_ITN) -> list[Word]:
     return [replace(word) for word in build_words(words, tokens, shapes, pieces)]
 
 
-def _well_formed(pieces: list[Piece], tokens: list[Token], start: int) -> bool:
+def _well_formed(pieces: list[Piece], tokens: list[WordPart], start: int) -> bool:
     """Pieces must tile the match from `start` and split it only between whole words."""
     at = start
     for number, piece in enumerate(pieces):

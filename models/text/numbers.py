@@ -1,5 +1,8 @@
 """English number words: vocabulary, parsers over lower-cased tokens, and written-form formatting.
 
+This is the one table of English number words: ITN parses with it here, and redaction's spoken-number
+reader (models/redaction/lexicon.py) extends it with ASR spellings and Hindi digit words.
+
 The parsers read a list of plain strings and return how many they consumed; the ITN layer
 decides where a parse may stop (punctuation barriers) by passing a shortened list.
 """
@@ -19,7 +22,8 @@ TEENS: dict[str, int] = {
 TENS: dict[str, int] = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }
-SCALES: dict[str, int] = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+THOUSAND = "thousand"
+SCALES: dict[str, int] = {THOUSAND: 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 HUNDRED = "hundred"
 
 ORDINAL_UNITS: dict[str, int] = {

@@ -17,15 +17,13 @@ from models.text.numbers import (
     parse_decimal,
     parse_digit_run,
 )
-from models.text.tokens import Piece
+from models.text.words import Piece
 
 
 @dataclass(frozen=True)
 class Currency:
     symbol: str
     subunits: tuple[str, ...]
-    # Written form of the sub-unit said alone ("fifty pence" -> "50p"); None: "$0.50" style.
-    subunit_suffix: str | None = None
 
 
 CURRENCIES: dict[str, Currency] = {

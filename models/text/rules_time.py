@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from models.text.context import Context
 from models.text.numbers import TEENS, UNITS, ordinal_suffix, parse_cardinal, parse_two_digit
-from models.text.tokens import Piece
+from models.text.words import Piece
 
 MONTHS: dict[str, str] = {
     name.lower(): name

@@ -54,7 +54,7 @@ class HoldingReceiver:
     def __post_init__(self) -> None:
         self.server = LoopbackServer(self._answer)
         # A 200 held across a kill goes to a closed socket: expected here, not worth a traceback.
-        self.server.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+        self.server.httpd.handle_error = lambda _request, _client_address: None  # type: ignore[method-assign]
 
     def _answer(self, hit: Hit) -> Reply:
         request_id = hit.headers.get("x-pulse-request-id", "")

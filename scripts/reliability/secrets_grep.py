@@ -11,7 +11,6 @@ import re
 import shutil
 import sqlite3
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,10 +154,3 @@ def grep_workdir(workdir: Path, report: SecretsReport) -> None:
             if any(key in line for key in keys):
                 report.key_hits.append(line[:300])
 
-
-def run_secrets(server: ServerProcess, workdir: Path, clip_dir: Path) -> SecretsReport:
-    report = SecretsReport()
-    report.sent = send_secrets(server, spoken_clips(clip_dir))
-    time.sleep(1.0)
-    grep_workdir(workdir, report)
-    return report

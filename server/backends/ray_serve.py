@@ -125,7 +125,7 @@ def check_layout(settings: Settings, config: PulseConfig) -> None:
         raise ValueError("serve.ingress with more than one replica needs PULSE_DATABASE_URL (PostgreSQL job store)")
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 

@@ -1,15 +1,58 @@
-"""Word <-> token alignment for ITN: split timed words into matchable tokens and rebuild timed words.
+"""Splitting text into words: raw text with character offsets, and timed words into matchable parts.
 
-A word such as `"forty-two,` becomes tokens `forty`, `two` that remember their source word, its
-leading `"` and trailing `,`. A rewrite names a range of tokens; the new word spans the source
-words of that range (§8.2 word-span rule).
+`split_text` cuts a text into `TextToken`s (words, digit groups, single punctuation marks) with
+their character offsets; redaction reads numbers and cues from them. `split_words` cuts timed
+transcript words into `WordPart`s for ITN: a word such as `"forty-two,` becomes parts `forty`,
+`two` that remember their source word, its leading `"` and trailing `,`. A rewrite names a range
+of parts; the new word spans the source words of that range (§8.2 word-span rule).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from models.transcript import Word
+
+# Words (with inner apostrophes), digit strings, or any single other character. Devanagari
+# vowel signs are not `\w` in Python, so the Devanagari block is added to the word class.
+_TEXT_TOKEN = re.compile(r"\d+|(?:[^\W\d_]|[\u0900-\u0963\u0970-\u097F])+(?:['’](?:[^\W\d_])+)*|\S")
+
+
+@dataclass(frozen=True)
+class TextToken:
+    """One word, digit group or punctuation mark of a text: `start`/`end` are character offsets."""
+
+    text: str
+    lower: str  # lower case, typographic apostrophe as "'"
+    start: int
+    end: int
+
+    @property
+    def is_digits(self) -> bool:
+        return self.text.isdigit()
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalpha() or "\u0900" <= self.text[0] <= "\u097f"
+
+
+@lru_cache(maxsize=256)
+def split_text(text: str) -> tuple[TextToken, ...]:
+    """Split `text` into tokens; cached because every recognizer of one redaction call asks for the same text."""
+    out = []
+    for m in _TEXT_TOKEN.finditer(text):
+        piece = m.group(0).replace("’", "'")
+        out.append(TextToken(m.group(0), piece.lower(), m.start(), m.end()))
+    return tuple(out)
+
+
+def ascii_digits(text: str) -> str:
+    """Digits of any script as ASCII ("४१११" -> "4111"); other characters dropped."""
+    return "".join(str(unicodedata.decimal(c)) for c in text if unicodedata.decimal(c, None) is not None)
+
 
 TRAILING_PUNCT = ".,!?;:"
 LEADING_PUNCT = "\"'([{¿¡\u201c\u2018"
@@ -20,8 +63,8 @@ DOTTED_ABBREVIATIONS = frozenset({"a.m", "p.m"})
 
 
 @dataclass(frozen=True)
-class Token:
-    """One matchable unit: a lower-cased word or a hyphen part of one."""
+class WordPart:
+    """One matchable unit of a timed word: the lower-cased word or a hyphen part of it."""
 
     text: str
     original: str
@@ -41,7 +84,7 @@ class WordShape:
 
 @dataclass(frozen=True)
 class Piece:
-    """One output word made from tokens [start, end) with the given written text."""
+    """One output word made from word parts [start, end) with the given written text."""
 
     start: int
     end: int
@@ -61,9 +104,9 @@ def shape_of(text: str, is_last: bool) -> WordShape:
     return WordShape(lead, core, trail)
 
 
-def tokenize(words: list[Word]) -> tuple[list[Token], list[WordShape]]:
-    """Tokens for matching, and each word's punctuation shape (indexed like `words`)."""
-    tokens: list[Token] = []
+def split_words(words: list[Word]) -> tuple[list[WordPart], list[WordShape]]:
+    """Parts for matching, and each word's punctuation shape (indexed like `words`)."""
+    out: list[WordPart] = []
     shapes: list[WordShape] = []
     for index, word in enumerate(words):
         shape = shape_of(word.word.strip(), index == len(words) - 1)
@@ -72,16 +115,16 @@ def tokenize(words: list[Word]) -> tuple[list[Token], list[WordShape]]:
         if len(parts) > 1 and not all(parts):
             parts = [shape.core]
         for part_index, part in enumerate(parts):
-            tokens.append(
-                Token(part.lower(), part, index, part_index == 0, part_index == len(parts) - 1)
+            out.append(
+                WordPart(part.lower(), part, index, part_index == 0, part_index == len(parts) - 1)
             )
-    return tokens, shapes
+    return out, shapes
 
 
 def barrier_end(
-    tokens: list[Token], shapes: list[WordShape], start: int, allow: str = "", limit: int | None = None
+    tokens: list[WordPart], shapes: list[WordShape], start: int, allow: str = "", limit: int | None = None
 ) -> int:
-    """Index past the last token a rewrite starting at `start` may reach.
+    """Index past the last word part a rewrite starting at `start` may reach.
 
     Punctuation inside a span would be lost when words merge, so a span stops after a word with
     trailing punctuation (unless every such mark is in `allow`) and before a word with leading
@@ -100,7 +143,7 @@ def barrier_end(
     return index
 
 
-def build_words(words: list[Word], tokens: list[Token], shapes: list[WordShape], pieces: list[Piece]) -> list[Word]:
+def build_words(words: list[Word], tokens: list[WordPart], shapes: list[WordShape], pieces: list[Piece]) -> list[Word]:
     """Rebuild the word list: pieces replace their source words, other words pass through unchanged.
 
     A piece that ends inside a hyphenated word keeps the rest of it ("twenty-five-year-old" ->
