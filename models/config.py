@@ -50,6 +50,12 @@ class DecodeConfig(_Strict):
     vad_speech_pad_ms: int = 400
     vad_threshold: float = 0.5
     hallucination_silence_threshold: float | None = None
+    # Cross-request batching (models/batching.py): windows per CTranslate2 call, how long the first
+    # waits for company, and a speech stretch this long with no word is re-decoded on its own.
+    batch_size: int = 8
+    batch_gather_ms: float = 20.0
+    redecode_min_seconds: float = 0.5
+    coverage_tolerance_seconds: float = 0.5
 
 
 class ModelConfig(_Strict):

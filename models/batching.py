@@ -1,0 +1,185 @@
+"""One batched CTranslate2 call for the 30 s windows of many concurrent pre-recorded requests.
+
+Every request cuts its speech into windows and hands them to the model's `WindowBatcher`; one
+dispatcher thread gathers the windows waiting at that moment (same language and options, up to
+`batch_size`, after at most `gather_ms`) and encodes, generates and aligns them in one call through
+faster-whisper's batched forward pass. A lone request is a batch of its own windows; concurrent
+requests share calls, so the decoder's per-step cost is paid once for all of them.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.audio import pad_or_trim
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import BatchedInferencePipeline, TranscriptionOptions, get_suppressed_tokens
+
+
+@dataclass(frozen=True)
+class WindowKey:
+    """Windows with equal keys can share one CTranslate2 call."""
+
+    language: str
+    beam_size: int
+    word_timestamps: bool = True
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+
+
+@dataclass
+class DecodedSegment:
+    """One timestamped segment of a window; times are seconds from the window's start."""
+
+    text: str
+    start: float
+    end: float
+    words: list[dict]
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+@dataclass
+class _Pending:
+    key: WindowKey
+    features: np.ndarray
+    duration: float
+    future: Future = field(default_factory=Future)
+
+
+class WindowBatcher:
+    """Serialises one model's pre-recorded decodes into batched calls; `decode` is thread-safe."""
+
+    def __init__(self, model: WhisperModel, batch_size: int, gather_ms: float, name: str = "") -> None:
+        self.model = model
+        self.batch_size = max(1, batch_size)
+        self.gather_seconds = max(0.0, gather_ms) / 1000.0
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._held: list[_Pending] = []
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self.calls = 0
+        self.windows = 0
+        self._thread = threading.Thread(target=self._run, name=f"batch-{name}", daemon=True)
+        self._thread.start()
+
+    def decode(self, key: WindowKey, windows: list[np.ndarray]) -> list[list[DecodedSegment]]:
+        """Decode 16 kHz windows (each ≤ 30 s) independently; blocks until all are done."""
+        pending = []
+        for audio in windows:
+            features = self.model.feature_extractor(audio)[..., :-1]
+            pending.append(
+                _Pending(key, pad_or_trim(features), audio.size / self.model.feature_extractor.sampling_rate)
+            )
+        for item in pending:
+            self._queue.put(item)
+        return [item.future.result() for item in pending]
+
+    def close(self) -> None:
+        self._queue.put(None)
+
+    def _next_batch(self) -> list[_Pending] | None:
+        first = self._held.pop(0) if self._held else self._queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        deadline = time.monotonic() + self.gather_seconds
+        keep: list[_Pending] = []
+        for item in self._held:
+            (batch if item.key == first.key and len(batch) < self.batch_size else keep).append(item)
+        self._held = keep
+        while len(batch) < self.batch_size:
+            try:
+                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if item is None:
+                self._queue.put(None)
+                break
+            (batch if item.key == first.key else self._held).append(item)
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            try:
+                results = self._forward(batch)
+            except Exception as exc:  # every waiting request gets the error, the thread lives on
+                for item in batch:
+                    item.future.set_exception(exc)
+                continue
+            for item, result in zip(batch, results, strict=True):
+                item.future.set_result(result)
+
+    def _tokenizer(self, language: str) -> Tokenizer:
+        if language not in self._tokenizers:
+            self._tokenizers[language] = Tokenizer(
+                self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe", language=language
+            )
+        return self._tokenizers[language]
+
+    def _forward(self, batch: list[_Pending]) -> list[list[DecodedSegment]]:
+        key = batch[0].key
+        tokenizer = self._tokenizer(key.language)
+        options = _options(key, tokenizer)
+        features = np.stack([item.features for item in batch])
+        metadata = [{"offset": 0.0, "duration": item.duration} for item in batch]
+        # A fresh pipeline per call: its word-timing state must not leak between requests.
+        outputs = BatchedInferencePipeline(self.model).forward(features, tokenizer, metadata, options)
+        self.calls += 1
+        self.windows += len(batch)
+        return [
+            [
+                DecodedSegment(
+                    text=segment["text"],
+                    start=segment["start"],
+                    end=segment["end"],
+                    words=segment.get("words") or [],
+                    avg_logprob=float(segment["avg_logprob"]),
+                    no_speech_prob=float(segment["no_speech_prob"]),
+                    compression_ratio=float(segment["compression_ratio"]),
+                )
+                for segment in output
+            ]
+            for output in outputs
+        ]
+
+
+def _options(key: WindowKey, tokenizer: Tokenizer) -> TranscriptionOptions:
+    """faster-whisper's batched-mode options (one pass per window, no fallback, no conditioning)."""
+    return TranscriptionOptions(
+        beam_size=key.beam_size,
+        best_of=1,
+        patience=1.0,
+        length_penalty=1.0,
+        repetition_penalty=1.0,
+        no_repeat_ngram_size=0,
+        log_prob_threshold=None,
+        no_speech_threshold=None,
+        compression_ratio_threshold=None,
+        condition_on_previous_text=False,
+        prompt_reset_on_temperature=0.5,
+        temperatures=[0.0],
+        initial_prompt=key.initial_prompt,
+        prefix=None,
+        suppress_blank=True,
+        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        without_timestamps=False,
+        max_initial_timestamp=0.0,
+        word_timestamps=key.word_timestamps,
+        prepend_punctuations="\"'“¿([{-",
+        append_punctuations="\"'.。,，!！?？:：”)]}、",
+        multilingual=False,
+        max_new_tokens=None,
+        clip_timestamps=[],
+        hallucination_silence_threshold=None,
+        hotwords=key.hotwords,
+    )
