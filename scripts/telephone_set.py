@@ -36,7 +36,7 @@ from scripts.benchlib import DATA, REPO, manifest  # noqa: E402
 
 CACHE = REPO / ".cache" / "telephone"
 MANIFEST = CACHE / "manifest.jsonl"
-VERSION = "telephone-set v2"
+VERSION = "telephone-set v3"
 SEED = 20261201
 RATE_IN, RATE_OUT = 16000, 8000
 MULTI_SPEAKER = {"asr_en/picovoice_diarization_test.flac", "asr_en/pyannote_sample.flac"}
@@ -268,9 +268,11 @@ def build_numbers() -> list[dict]:
         voice = ("en-us", "en")[i % 2]
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "speech.wav"
-            spoken = template.format(d=" ".join(digits))
+            spoken = template.format(d=", ".join(digits))  # a caller reading digits pauses between them
             subprocess.run(
-                ["espeak-ng", "-v", voice, "-s", "165", "-w", str(raw), spoken], check=True, capture_output=True
+                ["espeak-ng", "-v", voice, "-s", "140", "-g", "10", "-w", str(raw), spoken],
+                check=True,
+                capture_output=True,
             )
             audio, rate = soundfile.read(raw, dtype="float32")
         audio = resample_poly(audio, RATE_IN, rate).astype(np.float32)
