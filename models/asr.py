@@ -69,7 +69,9 @@ class WhisperEngine:
         self.supported_languages: frozenset[str] = frozenset(self.model.supported_languages)
         self.is_multilingual: bool = self.model.model.is_multilingual
         batch = config.batch
-        self.batcher = WindowBatcher(self.model, batch.batch_size, batch.batch_gather_ms, name)
+        self.batcher = WindowBatcher(
+            self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_pad_seconds
+        )
 
     def _vad(self, decode: DecodeConfig) -> VadOptions:
         return VadOptions(

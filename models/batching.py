@@ -4,7 +4,9 @@ Every request cuts its speech into windows and hands them to the model's `Window
 dispatcher thread gathers the windows waiting at that moment (same language and options, up to
 `batch_size`, after at most `gather_ms`) and encodes, generates and aligns them in one call through
 faster-whisper's batched forward pass. A lone request is a batch of its own windows; concurrent
-requests share calls, so the decoder's per-step cost is paid once for all of them.
+requests share calls, so the decoder's per-step cost is paid once for all of them. With
+`full_window=False` the encoder sees the speech plus a little padding instead of a 30 s window
+(for models that do not loop on short input), which cuts the encoder's work for short windows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import BatchedInferencePipeline, TranscriptionOptions, get_suppressed_tokens
+
+SAMPLE_RATE = 16000
+FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s input, 100 mel frames per second
+MIN_WINDOW_FRAMES = 500
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,18 @@ class _Pending:
 class WindowBatcher:
     """Serialises one model's pre-recorded decodes into batched calls; `decode` is thread-safe."""
 
-    def __init__(self, model: WhisperModel, batch_size: int, gather_ms: float, name: str = "") -> None:
+    def __init__(
+        self,
+        model: WhisperModel,
+        batch_size: int,
+        gather_ms: float,
+        name: str = "",
+        full_window: bool = True,
+        window_pad_seconds: float = 1.0,
+    ) -> None:
         self.model = model
+        self.full_window = full_window
+        self.window_pad_frames = int(window_pad_seconds * 100)
         self.batch_size = max(1, batch_size)
         self.gather_seconds = max(0.0, gather_ms) / 1000.0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -74,9 +90,9 @@ class WindowBatcher:
         pending = []
         for audio in windows:
             features = self.model.feature_extractor(audio)[..., :-1]
-            pending.append(
-                _Pending(key, pad_or_trim(features), audio.size / self.model.feature_extractor.sampling_rate)
-            )
+            frames = FULL_WINDOW_FRAMES if self.full_window else features.shape[-1] + self.window_pad_frames
+            frames = min(FULL_WINDOW_FRAMES, max(MIN_WINDOW_FRAMES, frames + frames % 2))
+            pending.append(_Pending(key, pad_or_trim(features, frames), audio.size / SAMPLE_RATE))
         for item in pending:
             self._queue.put(item)
         return [item.future.result() for item in pending]
@@ -130,7 +146,9 @@ class WindowBatcher:
         key = batch[0].key
         tokenizer = self._tokenizer(key.language)
         options = _options(key, tokenizer)
-        features = np.stack([item.features for item in batch])
+        # Short windows (full_window: false) are padded to the longest of the batch: one encoder shape.
+        frames = max(item.features.shape[-1] for item in batch)
+        features = np.stack([pad_or_trim(item.features, frames) for item in batch])
         metadata = [{"offset": 0.0, "duration": item.duration} for item in batch]
         # A fresh pipeline per call: its word-timing state must not leak between requests.
         outputs = BatchedInferencePipeline(self.model).forward(features, tokenizer, metadata, options)
