@@ -70,7 +70,7 @@ class WhisperEngine:
         self.is_multilingual: bool = self.model.model.is_multilingual
         batch = config.batch
         self.batcher = WindowBatcher(
-            self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_pad_seconds
+            self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds
         )
 
     def _vad(self, decode: DecodeConfig) -> VadOptions:

@@ -5,8 +5,9 @@ dispatcher thread gathers the windows waiting at that moment (same language and 
 `batch_size`, after at most `gather_ms`) and encodes, generates and aligns them in one call through
 faster-whisper's batched forward pass. A lone request is a batch of its own windows; concurrent
 requests share calls, so the decoder's per-step cost is paid once for all of them. With
-`full_window=False` the encoder sees the speech plus a little padding instead of a 30 s window
-(for models that do not loop on short input), which cuts the encoder's work for short windows.
+`full_window=False` the encoder sees the speech padded up to whole `window_step_seconds` instead
+of a 30 s window (for models that do not loop on short input), which cuts the encoder's work for
+short windows; only windows of the same padded length share a call.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from faster_whisper.transcribe import BatchedInferencePipeline, TranscriptionOpt
 
 SAMPLE_RATE = 16000
 FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s input, 100 mel frames per second
-MIN_WINDOW_FRAMES = 500
+TAIL_FRAMES = 50  # at least 0.5 s of padding after the speech
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class _Pending:
     duration: float
     future: Future = field(default_factory=Future)
 
+    def joins(self, other: _Pending) -> bool:
+        """Same options and the same encoder input shape: the two can share one call."""
+        return other.key == self.key and other.features.shape == self.features.shape
+
 
 class WindowBatcher:
     """Serialises one model's pre-recorded decodes into batched calls; `decode` is thread-safe."""
@@ -70,11 +75,11 @@ class WindowBatcher:
         gather_ms: float,
         name: str = "",
         full_window: bool = True,
-        window_pad_seconds: float = 1.0,
+        window_step_seconds: float = 10.0,
     ) -> None:
         self.model = model
         self.full_window = full_window
-        self.window_pad_frames = int(window_pad_seconds * 100)
+        self.step_frames = max(2, int(window_step_seconds * 100)) // 2 * 2  # even: stride-2 convolution
         self.batch_size = max(1, batch_size)
         self.gather_seconds = max(0.0, gather_ms) / 1000.0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -90,8 +95,10 @@ class WindowBatcher:
         pending = []
         for audio in windows:
             features = self.model.feature_extractor(audio)[..., :-1]
-            frames = FULL_WINDOW_FRAMES if self.full_window else features.shape[-1] + self.window_pad_frames
-            frames = min(FULL_WINDOW_FRAMES, max(MIN_WINDOW_FRAMES, frames + frames % 2))
+            frames = FULL_WINDOW_FRAMES
+            if not self.full_window:  # rounded up to whole steps, so concurrent windows often share a shape
+                steps = -(-(features.shape[-1] + TAIL_FRAMES) // self.step_frames)
+                frames = min(FULL_WINDOW_FRAMES, steps * self.step_frames)
             pending.append(_Pending(key, pad_or_trim(features, frames), audio.size / SAMPLE_RATE))
         for item in pending:
             self._queue.put(item)
@@ -108,7 +115,7 @@ class WindowBatcher:
         deadline = time.monotonic() + self.gather_seconds
         keep: list[_Pending] = []
         for item in self._held:
-            (batch if item.key == first.key and len(batch) < self.batch_size else keep).append(item)
+            (batch if first.joins(item) and len(batch) < self.batch_size else keep).append(item)
         self._held = keep
         while len(batch) < self.batch_size:
             try:
@@ -118,7 +125,7 @@ class WindowBatcher:
             if item is None:
                 self._queue.put(None)
                 break
-            (batch if item.key == first.key else self._held).append(item)
+            (batch if first.joins(item) else self._held).append(item)
         return batch
 
     def _run(self) -> None:
@@ -146,9 +153,7 @@ class WindowBatcher:
         key = batch[0].key
         tokenizer = self._tokenizer(key.language)
         options = _options(key, tokenizer)
-        # Short windows (full_window: false) are padded to the longest of the batch: one encoder shape.
-        frames = max(item.features.shape[-1] for item in batch)
-        features = np.stack([pad_or_trim(item.features, frames) for item in batch])
+        features = np.stack([item.features for item in batch])
         metadata = [{"offset": 0.0, "duration": item.duration} for item in batch]
         # A fresh pipeline per call: its word-timing state must not leak between requests.
         outputs = BatchedInferencePipeline(self.model).forward(features, tokenizer, metadata, options)

@@ -56,9 +56,9 @@ class DecodeConfig(_Strict):
     batch_gather_ms: float = 20.0
     redecode_min_seconds: float = 0.5
     coverage_tolerance_seconds: float = 0.5
-    # False: the encoder sees each window's speech + window_pad_seconds (≥ 5 s) instead of 30 s.
+    # False: the encoder sees each window's speech padded up to whole window_step_seconds, not 30 s.
     full_window: bool = True
-    window_pad_seconds: float = 1.0
+    window_step_seconds: float = 10.0
 
 
 class ModelConfig(_Strict):
