@@ -14,6 +14,7 @@ Prints the CPU model and SIMD flags and writes the `bench_prerecorded` section o
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -41,6 +42,7 @@ CONCURRENT = 8
 # The telephone-set WER the issue's target (≤ 1.3× wideband) is checked on: clips and two-party calls.
 # The digit sentences (espeak-ng) are scored by their digits after ITN only.
 TELEPHONE_WER = ("telephone clips", "two-party calls")
+FILLERS = re.compile(r"\b(uh|um|uhm|erm|er|ah|hmm|mm|mhm)\b", re.I)
 
 
 def post(client: httpx.Client, server: ServerProcess, model: str, path: str, diarize: bool = False) -> dict:
@@ -54,11 +56,12 @@ def post(client: httpx.Client, server: ServerProcess, model: str, path: str, dia
 
 def score_rows(client: httpx.Client, server: ServerProcess, model: str, rows: list[dict], diarize: bool) -> dict:
     """WER over rows with text, coverage per row, DER per row with an RTTM (when diarizing), digits."""
-    refs, hyps, coverage, ders, digits = [], [], {}, [], []
+    refs, hyps, coverage, ders, digits, fillers = [], [], {}, [], [], 0
     for row in rows:
         body = post(client, server, model, row["path"], diarize and "rttm_path" in row)
         text = body.get("transcription") or ""
         coverage[row["id"]] = response_coverage(row["path"], body)
+        fillers += len(FILLERS.findall(text))
         if row.get("text"):
             refs.append(row["text"])
             hyps.append(text)
@@ -72,6 +75,7 @@ def score_rows(client: httpx.Client, server: ServerProcess, model: str, rows: li
         "wer": corpus_wer(refs, hyps) if refs and not digits else float("nan"),
         "coverage": coverage,
         "der": statistics.mean(ders) if ders else None,
+        "fillers": fillers,
         "digits": (sum(digits), len(digits)) if digits else None,
     }
 
@@ -143,8 +147,8 @@ def report(args: argparse.Namespace, runs: list[dict], sets: dict[str, list[dict
         "Sets: " + "; ".join(f"{name} {len(rows)} files" for name, rows in sets.items() if name != "concurrency") + ".",
         "",
         "| model | asr_en WER | telephone WER (clips + calls) | telephone clips WER | two-party calls WER "
-        "| digit strings right after ITN | two-party DER | speech coverage min (files < 98 %) |",
-        "|---" * 8 + "|",
+        "| digit strings right after ITN | two-party DER | speech coverage min (files < 98 %) | filler words |",
+        "|---" * 9 + "|",
     ]
     for model in runs[0]:
         cells = [
@@ -160,6 +164,7 @@ def report(args: argparse.Namespace, runs: list[dict], sets: dict[str, list[dict
             values = [v for name in scored for v in run[model][name]["coverage"].values()]
             coverage.append(f"{min(values):.1%} ({sum(v < COVERAGE_TARGET for v in values)}/{len(values)})")
         cells.append(" / ".join(coverage))
+        cells.append(" / ".join(str(sum(run[model][name]["fillers"] for name in scored)) for run in runs))
         lines.append(f"| `{model}` | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -199,7 +204,9 @@ def report(args: argparse.Namespace, runs: list[dict], sets: dict[str, list[dict
             else "Every file ≥ 98 % in the last pass."
         ),
         "DER: collar 0.25 s, overlap scored, hypothesis = the response's utterances with their speakers "
-        "(`diarize=true`, `pulse` only: Pulse Pro has no diarization).",
+        "(`diarize=true`, `pulse` only: Pulse Pro has no diarization). Filler words: uh/um/er/hmm… in all "
+        "transcripts (Pulse leaves disfluencies out). Digit strings: espeak-ng sentences read digit by digit "
+        "through the phone line; right = the transcript's digits after ITN equal the spoken string.",
     ]
     if args.note:
         lines.append(args.note)
