@@ -12,7 +12,7 @@ from faster_whisper.vad import VadOptions
 
 from models.batching import WindowBatcher, WindowKey
 from models.config import DecodeConfig, ModelConfig
-from models.coverage import SAMPLE_RATE, Span, speech_regions, uncovered_stretches
+from models.coverage import SAMPLE_RATE, Span, extend_to_speech_end, speech_regions, uncovered_stretches
 from models.languages import LanguagePlan, pick_language
 from models.transcript import Word
 from models.weights import resolve_weights
@@ -131,6 +131,7 @@ class WhisperEngine:
                 windows = [Window(((max(0.0, s - pad), min(duration, e + pad)),)) for s, e in gaps]
                 pieces += self._decode(audio, windows, key, decode, gaps)
         pieces.sort(key=lambda piece: piece.start)
+        extend_to_speech_end([w for piece in pieces for w in piece.words], core, decode.word_end_snap_seconds)
         joiner = "" if language in ("zh", "ja", "yue") else " "
         words = [
             Word(w.word, round(float(offset + w.start), 3), round(float(offset + w.end), 3), w.confidence)

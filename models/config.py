@@ -56,6 +56,8 @@ class DecodeConfig(_Strict):
     batch_gather_ms: float = 20.0
     redecode_min_seconds: float = 0.5
     coverage_tolerance_seconds: float = 0.5
+    # The last word before a VAD speech end is extended to it when it stops at most this much earlier.
+    word_end_snap_seconds: float = 1.0
     # False: the encoder sees each window's speech padded up to whole window_step_seconds, not 30 s.
     full_window: bool = True
     window_step_seconds: float = 10.0

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from models.transcript import Word
+
 SAMPLE_RATE = 16000
 Span = tuple[float, float]
 
@@ -88,3 +90,20 @@ def uncovered_stretches(
         if end - cursor >= min_seconds:
             gaps.append((cursor, end))
     return gaps
+
+
+def extend_to_speech_end(words: list[Word], regions: Sequence[Span], max_seconds: float) -> None:
+    """End the last word of each speech region where the VAD says the speech ends (in place).
+
+    Whisper's cross-attention timings tend to end a phrase's last word early; a region that goes on
+    after its last word by at most `max_seconds` is taken to be that word's tail.
+    """
+    if max_seconds <= 0:
+        return
+    for start, end in regions:
+        inside = [w for w in words if start <= w.end <= end]
+        if not inside or any(start <= w.start < end and w.end > end for w in words):
+            continue  # no word in the region, or a word already runs past its end
+        last = max(inside, key=lambda w: w.end)
+        if 0 < end - last.end <= max_seconds:
+            last.end = end

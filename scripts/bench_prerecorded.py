@@ -226,7 +226,8 @@ def main() -> None:
     config = load_config(args.config)
     models = args.models or list(config.models)
     sets = select_sets(manifest("asr_en.jsonl"), telephone_set(), args.limit)
-    server = start_server(args.config, Path("/tmp") / f"bench-prerecorded-{int(time.time())}.log")
+    log = Path("/tmp") / f"bench-prerecorded-{int(time.time())}.log"
+    server = start_server(args.config, log, timeout=900)  # a loaded machine loads models slowly
     try:
         runs = [one_run(server, models, sets, {"pulse"}) for _ in range(args.runs)]
     finally:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.coverage import SAMPLE_RATE, speech_coverage, speech_regions, uncovered_stretches
+from models.coverage import (
+    SAMPLE_RATE,
+    extend_to_speech_end,
+    speech_coverage,
+    speech_regions,
+    uncovered_stretches,
+)
+from models.transcript import Word
 from models.windows import Window, pad_regions, plan_windows
 from tests.helpers import JFK, load_pcm
 
@@ -52,3 +59,9 @@ def test_vad_regions_of_real_speech_and_of_silence() -> None:
     regions = speech_regions(pcm)
     assert regions and all(0.0 <= s < e <= pcm.size / SAMPLE_RATE for s, e in regions)
     assert speech_regions(np.zeros(5 * SAMPLE_RATE, dtype=np.float32)) == []
+
+
+def test_the_last_word_of_a_region_ends_with_the_speech() -> None:
+    words = [Word("wait", 3.8, 4.1, 0.9), Word("longer.", 4.1, 4.75, 0.9), Word("next", 8.0, 8.4, 0.9)]
+    extend_to_speech_end(words, [(0.4, 5.4), (7.9, 10.0)], max_seconds=1.0)
+    assert [w.end for w in words] == [4.1, 5.4, 8.4]  # 1.6 s after "next" is more than a word's tail
