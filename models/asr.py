@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.transcribe import get_compression_ratio
 from faster_whisper.vad import VadOptions
 
-from models.batching import WindowBatcher, WindowKey
+from models.batching import DecodedSegment, WindowBatcher, WindowKey
 from models.config import DecodeConfig, ModelConfig
 from models.coverage import SAMPLE_RATE, Span, extend_to_speech_end, speech_regions, uncovered_stretches
 from models.languages import LanguagePlan, pick_language
@@ -154,7 +155,17 @@ class WhisperEngine:
         keep: list[Span] | None,
     ) -> list[_Piece]:
         """Decode windows; with `keep`, only words inside those spans (± tolerance) are kept."""
-        outputs = self.batcher.decode(key, [window.audio(audio) for window in windows])
+        audios = [window.audio(audio) for window in windows]
+        outputs = self.batcher.decode(key, audios)
+        threshold = decode.compression_ratio_threshold
+        looping = [i for i, segments in enumerate(outputs) if _compression_ratio(segments) > threshold]
+        if looping and decode.loop_no_repeat_ngram_size > 0:
+            # Hallucination guard: a window that came back as a repetition loop is decoded again
+            # with repeated n-grams forbidden (deterministic, unlike a temperature fallback).
+            log.debug("%s: %d window(s) looped; decoding them again", self.name, len(looping))
+            retry = replace(key, no_repeat_ngram_size=decode.loop_no_repeat_ngram_size)
+            for i, segments in zip(looping, self.batcher.decode(retry, [audios[i] for i in looping]), strict=True):
+                outputs[i] = segments
         tolerance = decode.coverage_tolerance_seconds
         pieces: list[_Piece] = []
         for window, segments in zip(windows, outputs, strict=True):
@@ -183,6 +194,11 @@ class WhisperEngine:
                 start = words[0].start if words else window.to_file_time(segment.start)
                 pieces.append(_Piece(start, text, [Word(w.word.strip(), w.start, w.end, w.confidence) for w in words]))
         return pieces
+
+
+def _compression_ratio(segments: list[DecodedSegment]) -> float:
+    text = " ".join(segment.text.strip() for segment in segments)
+    return get_compression_ratio(text) if text else 0.0
 
 
 def _inside(t: float, spans: list[Span], tolerance: float) -> bool:

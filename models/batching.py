@@ -38,6 +38,7 @@ class WindowKey:
     word_timestamps: bool = True
     initial_prompt: str | None = None
     hotwords: str | None = None
+    no_repeat_ngram_size: int = 0
 
 
 @dataclass
@@ -184,7 +185,7 @@ def _options(key: WindowKey, tokenizer: Tokenizer) -> TranscriptionOptions:
         patience=1.0,
         length_penalty=1.0,
         repetition_penalty=1.0,
-        no_repeat_ngram_size=0,
+        no_repeat_ngram_size=key.no_repeat_ngram_size,
         log_prob_threshold=None,
         no_speech_threshold=None,
         compression_ratio_threshold=None,

@@ -136,13 +136,25 @@ def select_sets(rows: list[dict], tel: list[dict], limit: int | None) -> dict[st
     }
 
 
+def command(args: argparse.Namespace) -> str:
+    """The command line that reproduces the figures (the free-text note left out)."""
+    parts = ["python scripts/bench_prerecorded.py", f"--runs {args.runs}"]
+    if args.config != REPO / "configs" / "default.yaml":
+        parts.append(f"--config {args.config}")
+    if args.limit:
+        parts.append(f"--limit {args.limit}")
+    if args.models:
+        parts.append("--models " + " ".join(args.models))
+    return " ".join(parts)
+
+
 def report(args: argparse.Namespace, runs: list[dict], sets: dict[str, list[dict]]) -> str:
     config = args.config.relative_to(REPO) if args.config.is_relative_to(REPO) else args.config
     scored = [name for name in sets if name != "concurrency"]
     lines = [
         "## Pre-recorded (`scripts/bench_prerecorded.py`)",
         "",
-        f"CPU: {cpu_summary()}. Machine: {machine()}. Config: `{config}`. Command: `{' '.join(sys.argv)}`.",
+        f"CPU: {cpu_summary()}. Machine: {machine()}. Config: `{config}`. Command: `{command(args)}`.",
         f"{len(runs)} passes in one run (columns `1 / 2`); WER after Whisper's English normaliser on both sides. "
         "Sets: " + "; ".join(f"{name} {len(rows)} files" for name, rows in sets.items() if name != "concurrency") + ".",
         "",
