@@ -30,136 +30,24 @@ from models.redaction.numbers import NumberRun, Tok, number_runs, tokenize
 from models.redaction.recognizers import WORDLIKE_STATES, TranscriptRecognizer, make_result
 
 # Words that cannot be part of a street or town name.
-_STOP = (
-    frozenset(
-        {
-            "the",
-            "a",
-            "an",
-            "and",
-            "or",
-            "to",
-            "of",
-            "in",
-            "on",
-            "at",
-            "for",
-            "with",
-            "my",
-            "your",
-            "our",
-            "their",
-            "his",
-            "her",
-            "from",
-            "is",
-            "was",
-            "are",
-            "were",
-            "it",
-            "i",
-            "you",
-            "we",
-            "they",
-            "he",
-            "she",
-            "this",
-            "that",
-            "by",
-            "but",
-            "so",
-            "if",
-            "then",
-            "than",
-            "as",
-            "be",
-            "been",
-            "down",
-            "up",
-            "across",
-            "along",
-            "near",
-            "past",
-            "off",
-            "just",
-            "about",
-            "around",
-            "there",
-            "here",
-            "last",
-            "next",
-            "ago",
-            "recently",
-            "now",
-            "today",
-            "yesterday",
-            "tomorrow",
-            "year",
-            "years",
-            "month",
-            "months",
-            "week",
-            "weeks",
-            "since",
-            "because",
-            "where",
-            "which",
-            "who",
-            "what",
-            "when",
-            "how",
-            "am",
-            "pm",
-            "not",
-            "no",
-            "yes",
-            "please",
-            "thanks",
-            "thank",
-            "okay",
-            "ok",
-            "right",
-            "left",
-            "same",
-            "other",
-            "another",
-            "every",
-            "some",
-            "any",
-            "all",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "like",
-            "will",
-        }
-    )
-    | UNIT_WORDS
-)
+_STOP = frozenset({
+    "the", "a", "an", "and", "or", "to", "of", "in", "on", "at", "for", "with", "my", "your", "our", "their",
+    "his", "her", "from", "is", "was", "are", "were", "it", "i", "you", "we", "they", "he", "she", "this",
+    "that", "by", "but", "so", "if", "then", "than", "as", "be", "been", "down", "up", "across", "along",
+    "near", "past", "off", "just", "about", "around", "there", "here", "last", "next", "ago", "recently",
+    "now", "today", "yesterday", "tomorrow", "year", "years", "month", "months", "week", "weeks", "since",
+    "because", "where", "which", "who", "what", "when", "how", "am", "pm", "not", "no", "yes", "please",
+    "thanks", "thank", "okay", "ok", "right", "left", "same", "other", "another", "every", "some", "any",
+    "all", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "like", "will",
+}) | UNIT_WORDS
 _LOCATION_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _PO_BOX = re.compile(r"\b(?:p\.?\s?o\.?|post\s+office)\s+box\b", re.IGNORECASE)
 _POSTAL_HINT = re.compile(r"\b(?:zip|postal|post\s?code|postcode|address)\b", re.IGNORECASE)
 _ORDINAL_SUFFIX = frozenset({"st", "nd", "rd", "th"})
-_LOCATION_CUES = frozenset(
-    {
-        ("live", "in"),
-        ("lives", "in"),
-        ("living", "in"),
-        ("reside", "in"),
-        ("resides", "in"),
-        ("residing", "in"),
-        ("moved", "to"),
-        ("address", "is"),
-        ("located", "in"),
-    }
-)
+_LOCATION_CUES = frozenset({
+    ("live", "in"), ("lives", "in"), ("living", "in"), ("reside", "in"), ("resides", "in"), ("residing", "in"),
+    ("moved", "to"), ("address", "is"), ("located", "in"),
+})
 
 
 def mixed_case(text: str) -> bool:
@@ -180,8 +68,7 @@ class AddressRecognizer(TranscriptRecognizer):
         runs = number_runs(text)
         cased = mixed_case(text)
         places = [
-            (e.start_char, e.end_char)
-            for e in (nlp_artifacts.entities if nlp_artifacts else [])
+            (e.start_char, e.end_char) for e in (nlp_artifacts.entities if nlp_artifacts else [])
             if e.label_ in _LOCATION_LABELS
         ]
         out: list[RecognizerResult] = []
@@ -205,21 +92,10 @@ class AddressRecognizer(TranscriptRecognizer):
             t = toks[k]
             # A street name ASR lost ("14 Lakeview Drive" -> "148U Drive") still leaves a capitalised suffix.
             nameless = names == 0 and t.text[0].isupper() and t.lower not in WEAK_STREET_SUFFIXES and len(t.text) > 2
-            if (
-                t.lower in STREET_SUFFIXES
-                and (names >= 1 or nameless)
-                and (weak_ok or t.lower not in WEAK_STREET_SUFFIXES)
-            ):
-                while (
-                    k + 1 < n and toks[k + 1].lower in STREET_SUFFIXES and toks[k + 1].lower not in WEAK_STREET_SUFFIXES
-                ):
+            if t.lower in STREET_SUFFIXES and (names >= 1 or nameless) and (weak_ok or t.lower not in WEAK_STREET_SUFFIXES):
+                while k + 1 < n and toks[k + 1].lower in STREET_SUFFIXES and toks[k + 1].lower not in WEAK_STREET_SUFFIXES:
                     k += 1
-                if (
-                    k + 1 < n
-                    and toks[k + 1].lower in DIRECTIONS
-                    and len(toks[k + 1].text) <= 2
-                    and toks[k + 1].text.isupper()
-                ):
+                if k + 1 < n and toks[k + 1].lower in DIRECTIONS and len(toks[k + 1].text) <= 2 and toks[k + 1].text.isupper():
                     k += 1
                 return k
             if t.is_digits and k + 1 < n and toks[k + 1].lower in _ORDINAL_SUFFIX and toks[k + 1].start == t.end:
@@ -258,9 +134,7 @@ class AddressRecognizer(TranscriptRecognizer):
         if t.lower in DIGIT_WORDS or t.lower in ("ten", "eleven", "twelve") or (t.is_word and len(t.text) == 1):
             last = k
             # spoken "three b", "twelve", "four one two"
-            while last + 1 < n and (
-                toks[last + 1].lower in DIGIT_WORDS or (toks[last + 1].is_word and len(toks[last + 1].text) == 1)
-            ):
+            while last + 1 < n and (toks[last + 1].lower in DIGIT_WORDS or (toks[last + 1].is_word and len(toks[last + 1].text) == 1)):
                 last += 1
                 if last - first >= 3:
                     break
@@ -330,25 +204,16 @@ class AddressRecognizer(TranscriptRecognizer):
         if suffix is None:
             return []
         out = [
-            make_result(
-                "BUILDINGNUMBER", toks[num_first].start, toks[num_last].end, 0.85, run.digits + letter, self.name
-            )
+            make_result("BUILDINGNUMBER", toks[num_first].start, toks[num_last].end, 0.85,
+                        run.digits + letter, self.name)
         ]
         end_tok = suffix
         unit = self._unit_after(toks, suffix + 1)
         tail = suffix + 1
         if unit is not None:
             _, a, b = unit
-            out.append(
-                make_result(
-                    "BUILDINGNUMBER",
-                    toks[a].start,
-                    toks[b].end,
-                    0.8,
-                    "".join(t.lower for t in toks[a : b + 1]),
-                    self.name,
-                )
-            )
+            out.append(make_result("BUILDINGNUMBER", toks[a].start, toks[b].end, 0.8,
+                                   "".join(t.lower for t in toks[a : b + 1]), self.name))
             tail = b + 1
         locality = self._locality_after(toks, tail, cased, places)
         out.extend(self._street_and_locality(toks, j, end_tok, tail, locality, 0.85))
@@ -360,40 +225,16 @@ class AddressRecognizer(TranscriptRecognizer):
         """One ADDRESS for the street and, when nothing but a comma or "in" separates them, the locality."""
         out = []
         if locality is not None and tail == end_tok + 1:
-            return [
-                make_result(
-                    "ADDRESS",
-                    toks[j].start,
-                    toks[locality].end,
-                    score,
-                    " ".join(t.lower for t in toks[j : locality + 1] if t.is_word),
-                    self.name,
-                )
-            ]
-        out.append(
-            make_result(
-                "ADDRESS",
-                toks[j].start,
-                toks[end_tok].end,
-                score,
-                " ".join(t.lower for t in toks[j : end_tok + 1]),
-                self.name,
-            )
-        )
+            return [make_result("ADDRESS", toks[j].start, toks[locality].end, score,
+                                " ".join(t.lower for t in toks[j : locality + 1] if t.is_word), self.name)]
+        out.append(make_result("ADDRESS", toks[j].start, toks[end_tok].end, score,
+                               " ".join(t.lower for t in toks[j : end_tok + 1]), self.name))
         if locality is not None:
             q = tail
             while toks[q].text == "," or toks[q].lower == "in":
                 q += 1
-            out.append(
-                make_result(
-                    "ADDRESS",
-                    toks[q].start,
-                    toks[locality].end,
-                    score - 0.05,
-                    " ".join(t.lower for t in toks[q : locality + 1] if t.is_word),
-                    self.name,
-                )
-            )
+            out.append(make_result("ADDRESS", toks[q].start, toks[locality].end, score - 0.05,
+                                   " ".join(t.lower for t in toks[q : locality + 1] if t.is_word), self.name))
         return out
 
     def _po_boxes(
@@ -458,14 +299,6 @@ class AddressRecognizer(TranscriptRecognizer):
                     if j + 1 < n and toks[j + 1].is_word and toks[j + 1].lower in US_STATES:
                         locality = j + 1
                 if locality is not None:
-                    out.append(
-                        make_result(
-                            "ADDRESS",
-                            toks[j].start,
-                            toks[locality].end,
-                            0.7,
-                            " ".join(t.lower for t in toks[j : locality + 1]),
-                            self.name,
-                        )
-                    )
+                    out.append(make_result("ADDRESS", toks[j].start, toks[locality].end, 0.7,
+                                           " ".join(t.lower for t in toks[j : locality + 1]), self.name))
         return out

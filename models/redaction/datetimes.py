@@ -31,21 +31,8 @@ _HOUR_AMPM = re.compile(r"\b(\d{1,2}\s*[ap]\.?\s?m\b\.?)", re.IGNORECASE)
 _ORD_SUFFIX = frozenset({"st", "nd", "rd", "th"})
 _HOURS = {w: v for w, v in {**DIGIT_WORDS, **TEEN_WORDS}.items() if 1 <= v <= 12 and w.isascii()}
 _MARKERS = (
-    ("a", "m"),
-    ("p", "m"),
-    ("am",),
-    ("pm",),
-    ("a.m.",),
-    ("p.m.",),
-    ("a.m",),
-    ("p.m",),
-    ("o'clock",),
-    ("oclock",),
-    ("in", "the", "morning"),
-    ("in", "the", "afternoon"),
-    ("in", "the", "evening"),
-    ("at", "night"),
-    ("sharp",),
+    ("a", "m"), ("p", "m"), ("am",), ("pm",), ("a.m.",), ("p.m.",), ("a.m",), ("p.m",), ("o'clock",), ("oclock",),
+    ("in", "the", "morning"), ("in", "the", "afternoon"), ("in", "the", "evening"), ("at", "night"), ("sharp",),
 )
 
 
@@ -102,9 +89,8 @@ class DateTimeRecognizer(TranscriptRecognizer):
         out.extend(self._month_dates(toks, runs_at))
         for pattern in (_CLOCK, _HOUR_AMPM):
             for m in pattern.finditer(text):
-                out.append(
-                    make_result("TIME", m.start(1), m.end(1), 0.8, re.sub(r"[\s.]", "", m.group(1).lower()), self.name)
-                )
+                out.append(make_result("TIME", m.start(1), m.end(1), 0.8, re.sub(r"[\s.]", "", m.group(1).lower()),
+                                       self.name))
         out.extend(self._spoken_times(toks))
         return out
 
@@ -112,9 +98,8 @@ class DateTimeRecognizer(TranscriptRecognizer):
         out: list[RecognizerResult] = []
         n = len(toks)
         for i, t in enumerate(toks):
-            if t.lower not in MONTHS or (
-                t.lower in ("mar", "jan", "jun", "jul", "aug", "sep", "oct", "nov", "dec") and not t.text[0].isupper()
-            ):
+            if t.lower not in MONTHS or (t.lower in ("mar", "jan", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+                                         and not t.text[0].isupper()):
                 continue
             first, last = i, None
             # "March 3rd, 2024" / "june fifteenth nineteen eighty five" / "March 2024"
@@ -155,16 +140,8 @@ class DateTimeRecognizer(TranscriptRecognizer):
                 w -= 1
             if w >= 0 and toks[w].lower in WEEKDAYS:
                 first = w
-            out.append(
-                make_result(
-                    "DATE",
-                    toks[first].start,
-                    toks[last].end,
-                    0.8,
-                    " ".join(x.lower for x in toks[first : last + 1]),
-                    self.name,
-                )
-            )
+            out.append(make_result("DATE", toks[first].start, toks[last].end, 0.8,
+                                   " ".join(x.lower for x in toks[first : last + 1]), self.name))
         return out
 
     def _marker_at(self, toks: Sequence[Tok], i: int) -> int | None:
@@ -185,16 +162,8 @@ class DateTimeRecognizer(TranscriptRecognizer):
             # "half past four", "quarter to five"
             if t.lower in ("half", "quarter") and i + 2 < n and toks[i + 1].lower in ("past", "to", "after"):
                 if toks[i + 2].lower in _HOURS or (toks[i + 2].is_digits and 1 <= int(toks[i + 2].text) <= 12):
-                    out.append(
-                        make_result(
-                            "TIME",
-                            t.start,
-                            toks[i + 2].end,
-                            0.75,
-                            " ".join(x.lower for x in toks[i : i + 3]),
-                            self.name,
-                        )
-                    )
+                    out.append(make_result("TIME", t.start, toks[i + 2].end, 0.75,
+                                           " ".join(x.lower for x in toks[i : i + 3]), self.name))
                     i += 3
                     continue
             if t.lower in _HOURS:
@@ -205,13 +174,7 @@ class DateTimeRecognizer(TranscriptRecognizer):
                     j += 2
                     minutes = True
                 elif j < n and (toks[j].lower in TEEN_WORDS and toks[j].lower != "ten" or toks[j].lower in TENS_WORDS):
-                    if toks[j].lower in TENS_WORDS and toks[j].lower in (
-                        "twenty",
-                        "thirty",
-                        "forty",
-                        "fourty",
-                        "fifty",
-                    ):
+                    if toks[j].lower in TENS_WORDS and toks[j].lower in ("twenty", "thirty", "forty", "fourty", "fifty"):
                         j += 1
                         if j < n and toks[j].lower in DIGIT_WORDS and DIGIT_WORDS[toks[j].lower] > 0:
                             j += 1
@@ -223,16 +186,8 @@ class DateTimeRecognizer(TranscriptRecognizer):
                 at_before = i > 0 and toks[i - 1].lower in ("at", "by", "around", "until", "till", "from")
                 if marker is not None or (minutes and at_before):
                     last = marker if marker is not None else j - 1
-                    out.append(
-                        make_result(
-                            "TIME",
-                            t.start,
-                            toks[last].end,
-                            0.75,
-                            " ".join(x.lower for x in toks[i : last + 1]),
-                            self.name,
-                        )
-                    )
+                    out.append(make_result("TIME", t.start, toks[last].end, 0.75,
+                                           " ".join(x.lower for x in toks[i : last + 1]), self.name))
                     i = last + 1
                     continue
             i += 1

@@ -37,20 +37,8 @@ from models.redaction.written import PostcodeRecognizer, SpokenEmailRecognizer
 # spaCy labels the recognizers read from NlpArtifacts; the rest are dropped before they reach them.
 _KEPT_LABELS = ("PERSON", "GPE", "LOC", "FAC")
 _DROPPED_LABELS = (
-    "CARDINAL",
-    "DATE",
-    "EVENT",
-    "LANGUAGE",
-    "LAW",
-    "MONEY",
-    "NORP",
-    "ORDINAL",
-    "ORG",
-    "PERCENT",
-    "PRODUCT",
-    "QUANTITY",
-    "TIME",
-    "WORK_OF_ART",
+    "CARDINAL", "DATE", "EVENT", "LANGUAGE", "LAW", "MONEY", "NORP", "ORDINAL", "ORG", "PERCENT", "PRODUCT",
+    "QUANTITY", "TIME", "WORK_OF_ART",
 )
 
 
@@ -121,11 +109,8 @@ def build_analyzer(config: RedactionConfig) -> AnalyzerEngine:
             registry.add_recognizer(IbanRecognizer(supported_language=language, supported_entity="ACCOUNTNUMBER"))
         registry.add_recognizer(UsSsnRecognizer(supported_language="en", supported_entity="SSN"))
         registry.add_recognizer(
-            PhoneRecognizer(
-                supported_language="en",
-                supported_entity="PHONENUMBER",
-                supported_regions=("US", "GB", "IN", "CA", "AU"),
-            )
+            PhoneRecognizer(supported_language="en", supported_entity="PHONENUMBER",
+                            supported_regions=("US", "GB", "IN", "CA", "AU"))
         )
     return AnalyzerEngine(
         registry=registry,

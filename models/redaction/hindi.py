@@ -31,18 +31,12 @@ def indian_id_recognizers(language: str) -> list[EntityRecognizer]:
     """Aadhaar and PAN recognizers (entity NATIONALID) for `language`."""
     return [
         InAadhaarRecognizer(
-            patterns=_AADHAAR,
-            context=_HINDI_ID_CONTEXT,
-            supported_language=language,
-            supported_entity="NATIONALID",
-            name=f"AadhaarRecognizer_{language}",
+            patterns=_AADHAAR, context=_HINDI_ID_CONTEXT, supported_language=language,
+            supported_entity="NATIONALID", name=f"AadhaarRecognizer_{language}",
         ),
         InPanRecognizer(
-            patterns=_PAN,
-            context=_HINDI_ID_CONTEXT,
-            supported_language=language,
-            supported_entity="NATIONALID",
-            name=f"PanRecognizer_{language}",
+            patterns=_PAN, context=_HINDI_ID_CONTEXT, supported_language=language,
+            supported_entity="NATIONALID", name=f"PanRecognizer_{language}",
         ),
     ]
 
@@ -52,11 +46,8 @@ def hindi_recognizers(config: RedactionConfig) -> list[EntityRecognizer]:
     return [
         *indian_id_recognizers("hi"),
         PatternRecognizer(
-            supported_entity="PHONENUMBER",
-            patterns=_IN_PHONE,
-            supported_language="hi",
-            context=["फोन", "फ़ोन", "मोबाइल", "नंबर", "phone", "mobile"],
-            name="IndianPhoneRecognizer_hi",
+            supported_entity="PHONENUMBER", patterns=_IN_PHONE, supported_language="hi",
+            context=["फोन", "फ़ोन", "मोबाइल", "नंबर", "phone", "mobile"], name="IndianPhoneRecognizer_hi",
         ),
         NumberRecognizer(config, "hi"),
         SpokenEmailRecognizer(config, "hi"),

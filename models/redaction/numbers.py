@@ -75,9 +75,7 @@ def tokenize(text: str) -> tuple[Tok, ...]:
 
 def ascii_digits(text: str) -> str:
     """Digits of any script as ASCII ("४१११" -> "4111"); other characters dropped."""
-    return "".join(
-        str(unicodedata.decimal(c)) for c in text if c.isdigit() and unicodedata.decimal(c, None) is not None
-    )
+    return "".join(str(unicodedata.decimal(c)) for c in text if c.isdigit() and unicodedata.decimal(c, None) is not None)
 
 
 @dataclass
@@ -154,9 +152,7 @@ def _glued(toks: Sequence[Tok], i: int) -> bool:
         prev = toks[i - 1]
         in_chain = i > 1 and len(prev.text) <= MAX_GLUED_LETTERS and toks[i - 2].text in ("-", ".")
         # …or a single letter glued onto a long number ("i8776554": "nine" heard as "i"); "F150" is a code.
-        lone = (
-            len(prev.text) == 1 and len(t.text) >= MIN_DIGITS_AFTER_LETTER and (i < 2 or toks[i - 2].end < prev.start)
-        )
+        lone = len(prev.text) == 1 and len(t.text) >= MIN_DIGITS_AFTER_LETTER and (i < 2 or toks[i - 2].end < prev.start)
         return not ((in_chain and toks[i - 2].end == prev.start) or lone)
     if i + 1 < len(toks) and toks[i + 1].start == t.end and toks[i + 1].is_word:
         nxt = toks[i + 1].lower
@@ -281,12 +277,8 @@ def _letter_piece(toks: Sequence[Tok], m: int) -> bool:
     """One or two letters between dashes or dots: in a dashed digit chain ("4263-I-8264") ASR writes
     a misheard digit as a letter. ("9th" and "4k" are not chains.)"""
     dashes = ("-", ".")
-    return (
-        toks[m].is_word
-        and len(toks[m].text) <= MAX_GLUED_LETTERS
-        and toks[m - 1].text in dashes
-        and toks[m + 1].text in dashes
-    )
+    return (toks[m].is_word and len(toks[m].text) <= MAX_GLUED_LETTERS
+            and toks[m - 1].text in dashes and toks[m + 1].text in dashes)
 
 
 @lru_cache(maxsize=256)
@@ -335,9 +327,7 @@ def number_runs(text: str) -> tuple[NumberRun, ...]:
             k = nxt.last + 1
         # A leading interjection ("Oh, four one …") is not a zero.
         lead = next((q for q, c in enumerate(chunks) if not _alike(toks[c.first])), len(chunks))
-        while (
-            lead < MIN_SOUND_ALIKE_RUN and len(chunks) > 1 and chunks[0].weak and toks[chunks[0].last + 1].text == ","
-        ):
+        while lead < MIN_SOUND_ALIKE_RUN and len(chunks) > 1 and chunks[0].weak and toks[chunks[0].last + 1].text == ",":
             chunks.pop(0)
             lead -= 1
         alike = sum(1 for c in chunks if _alike(toks[c.first]))
@@ -354,7 +344,9 @@ def number_runs(text: str) -> tuple[NumberRun, ...]:
         last = chunks[-1].last
         if last + 1 < n and toks[last + 1].text == ")" and toks[first].text == "(":
             last += 1
-        runs.append(NumberRun(chunks, first, last, toks[first].start, toks[last].end, plus=plus, joiners=joiners))
+        runs.append(
+            NumberRun(chunks, first, last, toks[first].start, toks[last].end, plus=plus, joiners=joiners)
+        )
         i = chunks[-1].last + 1
     return tuple(runs)
 

@@ -187,14 +187,8 @@ class NameRecognizer(TranscriptRecognizer):
                 q = p + 1
                 if toks[q].text == ".":
                     q += 1
-                if (
-                    q < n
-                    and _plausible(toks[q])
-                    and (
-                        (cased and toks[q].text[0].isupper())
-                        or _bare(toks[q]) in LAST_NAMES
-                        or _bare(toks[q]) in FIRST_NAMES
-                    )
+                if q < n and _plausible(toks[q]) and (
+                    (cased and toks[q].text[0].isupper()) or _bare(toks[q]) in LAST_NAMES or _bare(toks[q]) in FIRST_NAMES
                 ):
                     last = self._take(toks, q, "strong", cased, pos)
                     if last is not None:

@@ -20,49 +20,15 @@ from models.redaction.numbers import NumberRun, Tok
 _DATE_SHAPE = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})$")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 # Words before a thousands-grouped figure that make it an amount ("about 1,250,000", "a total of …").
-QUANTITY_BEFORE = frozenset(
-    {
-        "about",
-        "around",
-        "over",
-        "under",
-        "than",
-        "nearly",
-        "almost",
-        "approximately",
-        "roughly",
-        "some",
-        "total",
-        "of",
-        "population",
-        "costs",
-        "cost",
-        "paid",
-        "earned",
-        "raised",
-        "spent",
-        "worth",
-        "sold",
-        "made",
-        "saved",
-        "owe",
-        "owes",
-        "million",
-        "billion",
-    }
-)
+QUANTITY_BEFORE = frozenset({
+    "about", "around", "over", "under", "than", "nearly", "almost", "approximately", "roughly", "some",
+    "total", "of", "population", "costs", "cost", "paid", "earned", "raised", "spent", "worth", "sold",
+    "made", "saved", "owe", "owes", "million", "billion",
+})
 _NOT_NOUNS = frozenset({"thanks", "this", "always", "perhaps", "plus", "minus", "yes", "is", "was", "its", "it's"})
 # Sound-alikes rare enough in prose to mark misheard digits ("to", "for", "time" are not).
-_DIGIT_LIKE = (frozenset(HOMOPHONES) | frozenset(SOUND_ALIKE_DIGITS)) - {
-    "to",
-    "too",
-    "for",
-    "won",
-    "i'm",
-    "time",
-    "find",
-    "free",
-}
+_DIGIT_LIKE = (frozenset(HOMOPHONES) | frozenset(SOUND_ALIKE_DIGITS)) - {"to", "too", "for", "won", "i'm", "time", "find",
+                                                                        "free"}
 _LINK_WORDS = frozenset({"is", "was", "it's", "its", "number", "code", ":"})
 _PHONE7 = re.compile(r"^\d{3}[\s.-]\d{4}$")
 
@@ -79,7 +45,7 @@ def dictated(run: NumberRun, min_chunks: int) -> bool:
 
 
 def counting(digits: str) -> bool:
-    """ "one, two, three, four": counting up from 0 or 1, not a number being read out."""
+    """"one, two, three, four": counting up from 0 or 1, not a number being read out."""
     return digits[0] in "01" and all(int(b) == int(a) + 1 for a, b in zip(digits, digits[1:], strict=False))
 
 

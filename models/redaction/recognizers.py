@@ -83,26 +83,15 @@ class TranscriptRecognizer(EntityRecognizer):
 
 
 _VERHOEFF_D = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
-    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8),
-    (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2),
-    (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5), (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7), (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3), (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
     (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
 )
 _VERHOEFF_P = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
-    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0),
-    (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5),
-    (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4), (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
+    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7), (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
 )
 
 
@@ -115,36 +104,8 @@ def verhoeff_ok(digits: str) -> bool:
 
 
 # Two-letter state codes that are also everyday lower-case words; only upper case counts for them.
-WORDLIKE_STATES = frozenset(
-    {
-        "in",
-        "me",
-        "or",
-        "oh",
-        "ok",
-        "hi",
-        "id",
-        "de",
-        "la",
-        "al",
-        "pa",
-        "ma",
-        "mo",
-        "ne",
-        "co",
-        "wa",
-        "ga",
-        "va",
-        "ms",
-        "md",
-        "mt",
-        "ct",
-        "sc",
-        "nd",
-        "ar",
-        "ia",
-    }
-)
+WORDLIKE_STATES = frozenset({"in", "me", "or", "oh", "ok", "hi", "id", "de", "la", "al", "pa", "ma", "mo", "ne",
+                              "co", "wa", "ga", "va", "ms", "md", "mt", "ct", "sc", "nd", "ar", "ia"})
 
 
 def _state_before(toks: Sequence[Tok], i: int) -> bool:
@@ -177,13 +138,10 @@ class NumberRecognizer(TranscriptRecognizer):
     def find(self, text: str, carry: frozenset[str] = frozenset()) -> list[RecognizerResult]:
         toks = tokenize(text)
         runs = number_runs(text)
-        card_in_text = (
-            any(
-                (hit := cue_ending_at(toks, p)) is not None and hit[0] in ("CARD", "CVV", "EXPIRY")
-                for p in range(len(toks))
-            )
-            or "CARD" in carry
-        )
+        card_in_text = any(
+            (hit := cue_ending_at(toks, p)) is not None and hit[0] in ("CARD", "CVV", "EXPIRY")
+            for p in range(len(toks))
+        ) or "CARD" in carry
         card_cued = card_in_text
         out: list[RecognizerResult] = []
         prev_end = -1
@@ -191,9 +149,7 @@ class NumberRecognizer(TranscriptRecognizer):
         missed: NumberRun | None = None  # the previous run, when nothing was found in it
         for run in runs:
             found = self._classify(text, toks, run, prev_end, card_in_text, carry)
-            cvv_digits = (
-                self.config.cvv_after_card_min_digits <= len(run.digits) <= self.config.cvv_after_card_max_digits
-            )
+            cvv_digits = self.config.cvv_after_card_min_digits <= len(run.digits) <= self.config.cvv_after_card_max_digits
             # The PCI fallback (policy.py) only decides when nothing more specific does.
             guess = found is None or found[1] == FALLBACK_SCORE
             if guess and card_end >= 0 and cvv_digits:
@@ -236,16 +192,8 @@ class NumberRecognizer(TranscriptRecognizer):
             found = worded_value_after_cue(toks, p, self.config.cvv_words_after_cue)
             if found is not None and not any(found[0] <= k <= found[1] + 1 for k in starts):
                 a, b = found
-                out.append(
-                    make_result(
-                        "CREDITCARDCVV",
-                        toks[a].start,
-                        toks[b].end,
-                        0.6,
-                        " ".join(t.lower for t in toks[a : b + 1]),
-                        self.name,
-                    )
-                )
+                out.append(make_result("CREDITCARDCVV", toks[a].start, toks[b].end, 0.6,
+                                       " ".join(t.lower for t in toks[a : b + 1]), self.name))
         return out
 
     def _classify(
@@ -284,8 +232,7 @@ class NumberRecognizer(TranscriptRecognizer):
         # …nor has an amount 13 digits, and "550104x22" is an extension, not a dimension.
         extension = nxt == "x" and run.last + 2 < len(toks) and toks[run.last + 2].is_digits
         quantity = ((nxt in UNIT_WORDS and not extension) or (prv in _CURRENCY and n < cfg.card_min_digits)) and not (
-            dictated(run, cfg.dictated_min_chunks)
-        )
+            dictated(run, cfg.dictated_min_chunks))
         if quantity and kind not in STRONG_CUES:
             return None
         dated = (nxt in MONTHS and nxt not in AMBIGUOUS_MONTHS) or (prv in MONTHS and prv not in AMBIGUOUS_MONTHS)
@@ -362,10 +309,8 @@ class NumberRecognizer(TranscriptRecognizer):
         nxt = toks[run.last + 1].lower if run.last + 1 < len(toks) else ""
         if sum(1 for t in gap if not t.is_digits) > self.config.near_cue_window or nxt in UNIT_WORDS:
             return None
-        if any(
-            t.text in (".", "?", "!") or cue_ending_at(toks, k) is not None
-            for k, t in enumerate(toks[prev_end + 1 : run.first], start=prev_end + 1)
-        ):
+        if any(t.text in (".", "?", "!") or cue_ending_at(toks, k) is not None
+               for k, t in enumerate(toks[prev_end + 1 : run.first], start=prev_end + 1)):
             return None
         return previous.entity_type, 0.6, run.start, run.end
 
@@ -399,12 +344,8 @@ class NumberRecognizer(TranscriptRecognizer):
                     end_tok = run_at[r].last
                 out.append(
                     make_result(
-                        "CARDEXPIRY",
-                        toks[q].start,
-                        toks[end_tok].end,
-                        0.9,
-                        " ".join(t.lower for t in toks[q : end_tok + 1]),
-                        self.name,
+                        "CARDEXPIRY", toks[q].start, toks[end_tok].end, 0.9,
+                        " ".join(t.lower for t in toks[q : end_tok + 1]), self.name,
                     )
                 )
         return out

@@ -74,10 +74,7 @@ class Redactor:
         reset = CARRY.set(carry)
         try:
             results = self._analyzer.analyze(
-                text,
-                language=lang,
-                entities=self._entities[lang],
-                nlp_artifacts=artifacts,
+                text, language=lang, entities=self._entities[lang], nlp_artifacts=artifacts,
                 score_threshold=self.config.score_threshold,
             )
         finally:
@@ -155,16 +152,8 @@ class Redactor:
                 base_tokens = assign(base_spans, book)
                 used += [t for t in unique_in_order(base_tokens) if t not in used]
             transcript.utterances = self._utterances_from_words(
-                transcript.utterances,
-                words,
-                ranges,
-                base_text,
-                base_tokens,
-                pii=pii,
-                pci=pci,
-                language=language,
-                book=book,
-                used=used,
+                transcript.utterances, words, ranges, base_text, base_tokens, pii=pii, pci=pci,
+                language=language, book=book, used=used,
             )
             transcript.words = apply_to_words(base_text, words, ranges, base_tokens)
         else:

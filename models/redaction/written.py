@@ -32,102 +32,15 @@ _AT_DOMAIN = re.compile(
 )
 _LOCAL_SEPARATORS = frozenset({".", "_", "-", "+", "dot", "underscore", "dash", "hyphen", "plus", "period"})
 # Words that end a spoken local part going backwards ("my email is | john smith at …").
-_NOT_LOCAL = frozenset(
-    {
-        "is",
-        "was",
-        "are",
-        "were",
-        "be",
-        "am",
-        "it's",
-        "its",
-        "it",
-        "email",
-        "e-mail",
-        "mail",
-        "address",
-        "id",
-        "my",
-        "your",
-        "his",
-        "her",
-        "our",
-        "their",
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "to",
-        "at",
-        "me",
-        "us",
-        "him",
-        "them",
-        "you",
-        "i",
-        "we",
-        "they",
-        "he",
-        "she",
-        "this",
-        "that",
-        "there",
-        "here",
-        "send",
-        "sent",
-        "write",
-        "wrote",
-        "reach",
-        "contact",
-        "cc",
-        "on",
-        "in",
-        "from",
-        "for",
-        "of",
-        "with",
-        "by",
-        "works",
-        "work",
-        "worked",
-        "working",
-        "live",
-        "lives",
-        "stay",
-        "stays",
-        "staying",
-        "meet",
-        "met",
-        "see",
-        "saw",
-        "look",
-        "looking",
-        "over",
-        "back",
-        "please",
-        "so",
-        "okay",
-        "ok",
-        "yes",
-        "yeah",
-        "um",
-        "uh",
-        "just",
-        "also",
-        "then",
-        "now",
-        "is:",
-        "email:",
-        "new",
-        "old",
-        "personal",
-        "office",
-        "forward",
-        "forwarded",
-    }
-)
+_NOT_LOCAL = frozenset({
+    "is", "was", "are", "were", "be", "am", "it's", "its", "it", "email", "e-mail", "mail", "address", "id", "my",
+    "your", "his", "her", "our", "their", "the", "a", "an", "and", "or", "to", "at", "me", "us", "him", "them",
+    "you", "i", "we", "they", "he", "she", "this", "that", "there", "here", "send", "sent", "write", "wrote",
+    "reach", "contact", "cc", "on", "in", "from", "for", "of", "with", "by", "works", "work", "worked", "working",
+    "live", "lives", "stay", "stays", "staying", "meet", "met", "see", "saw", "look", "looking", "over", "back",
+    "please", "so", "okay", "ok", "yes", "yeah", "um", "uh", "just", "also", "then", "now", "is:", "email:",
+    "new", "old", "personal", "office", "forward", "forwarded",
+})
 _MAX_LOCAL_TOKENS = 7
 
 
@@ -135,12 +48,8 @@ def normalize_email(value: str) -> str:
     """'John Dot Smith at Gmail dot com' -> 'john.smith@gmail.com'."""
     v = f" {value.lower()} "
     for spoken, written in (
-        (r"\s+at\s+the\s+rate(?:\s+of)?\s+", "@"),
-        (r"\s+at\s+sign\s+", "@"),
-        (r"\s+at\s+", "@"),
-        (r"\s+(?:dot|period|point)\s+", "."),
-        (r"\s+underscore\s+", "_"),
-        (r"\s+(?:dash|hyphen)\s+", "-"),
+        (r"\s+at\s+the\s+rate(?:\s+of)?\s+", "@"), (r"\s+at\s+sign\s+", "@"), (r"\s+at\s+", "@"),
+        (r"\s+(?:dot|period|point)\s+", "."), (r"\s+underscore\s+", "_"), (r"\s+(?:dash|hyphen)\s+", "-"),
         (r"\s+plus\s+", "+"),
     ):
         v = re.sub(spoken, written, v)
@@ -270,19 +179,12 @@ class PostcodeRecognizer(TranscriptRecognizer):
                 if not (cased or cued) or not any(c.isdigit() for c in value):
                     continue
                 out.append(
-                    make_result(
-                        "ZIPCODE",
-                        m.start(1),
-                        m.end(1),
-                        0.85 if cued else 0.7,
-                        re.sub(r"[\s-]", "", value).upper(),
-                        self.name,
-                    )
+                    make_result("ZIPCODE", m.start(1), m.end(1), 0.85 if cued else 0.7,
+                                re.sub(r"[\s-]", "", value).upper(), self.name)
                 )
         # Lower-case ASR postcodes need the cue: "my postcode is sw1a 1aa".
         for m in re.finditer(r"\b([a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2})\b", text):
             if _POSTCODE_CUE.search(text[: m.start(1)]):
-                out.append(
-                    make_result("ZIPCODE", m.start(1), m.end(1), 0.85, m.group(1).replace(" ", "").upper(), self.name)
-                )
+                out.append(make_result("ZIPCODE", m.start(1), m.end(1), 0.85, m.group(1).replace(" ", "").upper(),
+                                       self.name))
         return out

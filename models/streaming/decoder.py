@@ -163,9 +163,8 @@ class LiveDecoder:
         if not tokens or (
             result.no_speech_prob > self.config.no_speech_threshold and avg_logprob < self.config.log_prob_threshold
         ):
-            return DecodeResult(
-                language=language, language_probability=probability, compute_seconds=time.perf_counter() - started
-            )
+            return DecodeResult(language=language, language_probability=probability,
+                                compute_seconds=time.perf_counter() - started)
         alignment = self._fw.find_alignment(tokenizer, [tokens], encoder_output, content)[0]
         merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
         words = [

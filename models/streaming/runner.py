@@ -124,14 +124,9 @@ class SessionRunner:
             limit = self.decoder.config.greedy_final_when_waiting
             greedy = bool(limit) and self.scheduler.finals_waiting >= limit
             result = await self.scheduler.run_final(self.session_id, self._decode(job, greedy))
-        log.debug(
-            "session %s final (%s): speculative decode reused %s, %.2f s of audio after %d sealed words",
-            self.session_id,
-            reason,
-            spent is not None and result is spent[1],
-            0.0 if job.audio is None else job.audio.size / 16000,
-            len(job.sealed),
-        )
+        log.debug("session %s final (%s): speculative decode reused %s, %.2f s of audio after %d sealed words",
+                  self.session_id, reason, spent is not None and result is spent[1],
+                  0.0 if job.audio is None else job.audio.size / 16000, len(job.sealed))
         segment = self.session.apply_final(job, result)
         if self.final_hook is not None:
             segment = await self.final_hook(segment)

@@ -159,9 +159,8 @@ class LiveSession:
     def _prefinal_due(self) -> bool:
         if not self.config.final_redecode or not self.config.prefinal_silence_ms or not self._has_speech:
             return False
-        wait = max(
-            self.config.prefinal_silence_ms * SAMPLE_RATE // 1000, int(self.config.final_tail_pad_seconds * SAMPLE_RATE)
-        )
+        wait = max(self.config.prefinal_silence_ms * SAMPLE_RATE // 1000,
+                   int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
         return self.total - self._last_speech >= wait and self._last_speech > self._sealed_end
 
     def prefinal_job(self) -> DecodeJob | None:
@@ -172,19 +171,9 @@ class LiveSession:
         if end - start > self.config.final_redecode_max_seconds * SAMPLE_RATE:
             return None
         self._prefinal_for = (start, self._last_speech)
-        return DecodeJob(
-            "prefinal",
-            self.generation,
-            self._slice(start, end),
-            start,
-            self._final_prompt(),
-            self.language,
-            "endpointing",
-            redecode=True,
-            sealed=list(self._sealed),
-            echo=self._start_echo(start),
-            end_sample=end,
-        )
+        return DecodeJob("prefinal", self.generation, self._slice(start, end), start, self._final_prompt(),
+                         self.language, "endpointing", redecode=True, sealed=list(self._sealed),
+                         echo=self._start_echo(start), end_sample=end)
 
     def prefinal_current(self, job: DecodeJob) -> bool:
         """Whether a speculative decode still starts where the open segment's undecoded audio starts."""
@@ -288,21 +277,8 @@ class LiveSession:
             tail = self._has_speech and self._last_speech > start and reason not in WORD_BOUNDARY_REASONS
             audio = self._slice(start, end) if tail and end - start >= min_samples else None
             echo = committed[-1] if committed else self._start_echo(start)
-        job = DecodeJob(
-            "final",
-            self.generation,
-            audio,
-            start,
-            prompt,
-            self.language,
-            reason,
-            committed,
-            redecode,
-            sealed,
-            cut,
-            echo,
-            end,
-        )
+        job = DecodeJob("final", self.generation, audio, start, prompt, self.language, reason, committed,
+                        redecode, sealed, cut, echo, end)
         self._drop_until(cut)
         self._commit_sample = self._segment_start = self._sealed_end = cut
         self._hypotheses = []

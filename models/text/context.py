@@ -62,7 +62,7 @@ class Context:
 
     def window(self, start: int, allow: str = "") -> list[str]:
         """Lower-cased tokens from `start` up to the first punctuation barrier."""
-        return self.texts[start : barrier_end(self.tokens, self.shapes, start, allow, self.config.max_span_tokens)]
+        return self.texts[start:barrier_end(self.tokens, self.shapes, start, allow, self.config.max_span_tokens)]
 
     def previous(self, start: int) -> str:
         """The token before `start`, or "" at the beginning."""
@@ -98,9 +98,8 @@ class Context:
         text = f"{cardinal.value:,}" if cardinal.value >= self.config.group_from else str(cardinal.value)
         return Amount(text, cardinal.length, single_word=cardinal.single_word, value=float(cardinal.value))
 
-    def amount_pieces(
-        self, start: int, amount: Amount, prefix: str = "", suffix: str = "", extra: int = 0
-    ) -> list[Piece]:
+    def amount_pieces(self, start: int, amount: Amount, prefix: str = "", suffix: str = "",
+                      extra: int = 0) -> list[Piece]:
         """Pieces for an amount; `extra` following tokens (a unit word) join the last piece."""
         end = start + amount.length + extra
         if amount.scale is None:

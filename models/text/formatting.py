@@ -21,10 +21,8 @@ NUMERALS_DIGITS = "digits"
 NUMERALS_WORDS = "words"
 NUMERALS_AUTO = "auto"
 _NUMERALS_ALIASES = {
-    "true": NUMERALS_DIGITS,
-    "digits": NUMERALS_DIGITS,
-    "false": NUMERALS_WORDS,
-    "words": NUMERALS_WORDS,
+    "true": NUMERALS_DIGITS, "digits": NUMERALS_DIGITS,
+    "false": NUMERALS_WORDS, "words": NUMERALS_WORDS,
     "auto": NUMERALS_AUTO,
 }
 

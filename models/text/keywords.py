@@ -134,17 +134,18 @@ def apply_keyword_casing(words: list[Word], keywords: list[Keyword]) -> list[Wor
 
     Punctuation around a word is kept ("nvidia," -> "NVIDIA,"). Longer phrases win over shorter ones.
     """
-    phrases = sorted(({tuple(keyword.text.split()) for keyword in keywords}), key=lambda parts: (-len(parts), parts))
+    phrases = sorted(
+        ({tuple(keyword.text.split()) for keyword in keywords}), key=lambda parts: (-len(parts), parts)
+    )
     out = [replace(word) for word in words]
     cores = [_split_edges(word.word) for word in out]
     index = 0
     while index < len(out):
         matched = 0
         for phrase in phrases:
-            span = cores[index : index + len(phrase)]
-            if len(span) == len(phrase) and all(
-                core.lower() == part.lower() for (_, core, _), part in zip(span, phrase, strict=True)
-            ):
+            span = cores[index:index + len(phrase)]
+            if len(span) == len(phrase) and all(core.lower() == part.lower() for (_, core, _), part in
+                                                 zip(span, phrase, strict=True)):
                 for offset, part in enumerate(phrase):
                     lead, _, trail = cores[index + offset]
                     out[index + offset] = replace(out[index + offset], word=lead + part + trail)
@@ -165,4 +166,4 @@ def _split_edges(word: str) -> tuple[str, str, str]:
     if not core:
         return word, "", ""
     lead = word[: len(word) - len(word.lstrip(_EDGE_PUNCT))]
-    return lead, core, word[len(lead) + len(core) :]
+    return lead, core, word[len(lead) + len(core):]

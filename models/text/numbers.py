@@ -10,74 +10,28 @@ import re
 from dataclasses import dataclass
 
 UNITS: dict[str, int] = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
 }
 TEENS: dict[str, int] = {
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
 }
 TENS: dict[str, int] = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }
 SCALES: dict[str, int] = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 HUNDRED = "hundred"
 
 ORDINAL_UNITS: dict[str, int] = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
 }
 ORDINAL_TEENS: dict[str, int] = {
-    "tenth": 10,
-    "eleventh": 11,
-    "twelfth": 12,
-    "thirteenth": 13,
-    "fourteenth": 14,
-    "fifteenth": 15,
-    "sixteenth": 16,
-    "seventeenth": 17,
-    "eighteenth": 18,
-    "nineteenth": 19,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
 }
 ORDINAL_TENS: dict[str, int] = {
-    "twentieth": 20,
-    "thirtieth": 30,
-    "fortieth": 40,
-    "fiftieth": 50,
-    "sixtieth": 60,
-    "seventieth": 70,
-    "eightieth": 80,
-    "ninetieth": 90,
+    "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70,
+    "eightieth": 80, "ninetieth": 90,
 }
 ORDINAL_SCALES: dict[str, int] = {"thousandth": 10**3, "millionth": 10**6, "billionth": 10**9}
 ORDINAL_HUNDRED = "hundredth"
@@ -87,18 +41,8 @@ DIGIT_WORDS: dict[str, int] = {**UNITS, "oh": 0, "o": 0}
 REPEATERS: dict[str, int] = {"double": 2, "triple": 3}
 
 NUMBER_WORDS = frozenset(
-    [
-        *UNITS,
-        *TEENS,
-        *TENS,
-        *SCALES,
-        HUNDRED,
-        *ORDINAL_UNITS,
-        *ORDINAL_TEENS,
-        *ORDINAL_TENS,
-        *ORDINAL_SCALES,
-        ORDINAL_HUNDRED,
-    ]
+    [*UNITS, *TEENS, *TENS, *SCALES, HUNDRED, *ORDINAL_UNITS, *ORDINAL_TEENS, *ORDINAL_TENS, *ORDINAL_SCALES,
+     ORDINAL_HUNDRED]
 )
 _DIGITS_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
@@ -133,14 +77,8 @@ def parse_cardinal(tokens: list[str], allow_digits: bool = False) -> Cardinal | 
         token = tokens[index]
         if token == "and" and last in ("hundred", "scale") and index + 1 < len(tokens):
             following = tokens[index + 1]
-            if (
-                following in UNITS
-                or following in TEENS
-                or following in TENS
-                or following in ORDINAL_UNITS
-                or following in ORDINAL_TEENS
-                or following in ORDINAL_TENS
-            ):
+            if following in UNITS or following in TEENS or following in TENS or following in ORDINAL_UNITS \
+                    or following in ORDINAL_TEENS or following in ORDINAL_TENS:
                 index += 1
                 last = "and"
                 continue
@@ -184,13 +122,8 @@ def parse_cardinal(tokens: list[str], allow_digits: bool = False) -> Cardinal | 
 def _classify(token: str) -> tuple[str, int, bool]:
     """(kind, value, is_ordinal) of one number word, kind "" when it is not one."""
     for table, kind, ordinal in (
-        (UNITS, "unit", False),
-        (TEENS, "teen", False),
-        (TENS, "tens", False),
-        (SCALES, "scale", False),
-        (ORDINAL_UNITS, "unit", True),
-        (ORDINAL_TEENS, "teen", True),
-        (ORDINAL_TENS, "tens", True),
+        (UNITS, "unit", False), (TEENS, "teen", False), (TENS, "tens", False), (SCALES, "scale", False),
+        (ORDINAL_UNITS, "unit", True), (ORDINAL_TEENS, "teen", True), (ORDINAL_TENS, "tens", True),
         (ORDINAL_SCALES, "scale", True),
     ):
         if token in table:

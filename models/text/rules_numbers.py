@@ -40,10 +40,7 @@ CURRENCIES: dict[str, Currency] = {
     "yen": Currency("¥", ()),
 }
 SUBUNITS_ALONE: dict[str, tuple[str, str]] = {
-    "cent": ("$0.", ""),
-    "cents": ("$0.", ""),
-    "penny": ("", "p"),
-    "pence": ("", "p"),
+    "cent": ("$0.", ""), "cents": ("$0.", ""), "penny": ("", "p"), "pence": ("", "p"),
 }
 # "five pounds of flour" is a weight, not money.
 NOT_MONEY_AFTER = frozenset({"of"})
@@ -52,108 +49,22 @@ PERCENT_WORDS = ("percent", "per cent")
 # The unit word itself is left as spoken.
 MEASURE_UNITS = frozenset(
     {
-        "km",
-        "kilometer",
-        "kilometers",
-        "kilometre",
-        "kilometres",
-        "meter",
-        "meters",
-        "metre",
-        "metres",
-        "centimeter",
-        "centimeters",
-        "centimetre",
-        "centimetres",
-        "millimeter",
-        "millimeters",
-        "millimetre",
-        "millimetres",
-        "mile",
-        "miles",
-        "foot",
-        "feet",
-        "inch",
-        "inches",
-        "yard",
-        "yards",
-        "kg",
-        "kilogram",
-        "kilograms",
-        "kilo",
-        "kilos",
-        "gram",
-        "grams",
-        "milligram",
-        "milligrams",
-        "pound",
-        "pounds",
-        "lb",
-        "lbs",
-        "ounce",
-        "ounces",
-        "ton",
-        "tons",
-        "tonne",
-        "tonnes",
-        "liter",
-        "liters",
-        "litre",
-        "litres",
-        "milliliter",
-        "milliliters",
-        "millilitre",
-        "millilitres",
-        "gallon",
-        "gallons",
-        "degree",
-        "degrees",
-        "celsius",
-        "fahrenheit",
-        "mph",
-        "kph",
-        "kilobyte",
-        "kilobytes",
-        "megabyte",
-        "megabytes",
-        "gigabyte",
-        "gigabytes",
-        "terabyte",
-        "terabytes",
-        "kb",
-        "mb",
-        "gb",
-        "tb",
-        "volt",
-        "volts",
-        "watt",
-        "watts",
-        "kilowatt",
-        "kilowatts",
-        "hertz",
-        "kilohertz",
-        "megahertz",
-        "gigahertz",
+        "km", "kilometer", "kilometers", "kilometre", "kilometres", "meter", "meters", "metre", "metres",
+        "centimeter", "centimeters", "centimetre", "centimetres", "millimeter", "millimeters", "millimetre",
+        "millimetres", "mile", "miles", "foot", "feet", "inch", "inches", "yard", "yards", "kg", "kilogram",
+        "kilograms", "kilo", "kilos", "gram", "grams", "milligram", "milligrams", "pound", "pounds", "lb", "lbs",
+        "ounce", "ounces", "ton", "tons", "tonne", "tonnes", "liter", "liters", "litre", "litres", "milliliter",
+        "milliliters", "millilitre", "millilitres", "gallon", "gallons", "degree", "degrees", "celsius",
+        "fahrenheit", "mph", "kph", "kilobyte", "kilobytes", "megabyte", "megabytes", "gigabyte", "gigabytes",
+        "terabyte", "terabytes", "kb", "mb", "gb", "tb", "volt", "volts", "watt", "watts", "kilowatt", "kilowatts",
+        "hertz", "kilohertz", "megahertz", "gigahertz"
     }
 )
 # "the nineteen twenties", "hundreds of people": leave the number words alone.
 PLURAL_NUMBER_WORDS = frozenset(
     {
-        "tens",
-        "teens",
-        "twenties",
-        "thirties",
-        "forties",
-        "fifties",
-        "sixties",
-        "seventies",
-        "eighties",
-        "nineties",
-        "hundreds",
-        "thousands",
-        "millions",
-        "billions",
-        "trillions",
+        "tens", "teens", "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties",
+        "nineties", "hundreds", "thousands", "millions", "billions", "trillions"
     }
 )
 
@@ -213,7 +124,7 @@ def match_percent(ctx: Context, start: int) -> list[Piece] | None:
     if amount is None or amount.scale is not None:
         return None
     window = ctx.window(start)
-    rest = " ".join(window[amount.length : amount.length + 2])
+    rest = " ".join(window[amount.length:amount.length + 2])
     for word in PERCENT_WORDS:
         if rest == word or rest.startswith(word + " "):
             return [Piece(start, start + amount.length + len(word.split()), amount.text + "%")]

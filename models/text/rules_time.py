@@ -13,18 +13,8 @@ from models.text.tokens import Piece
 MONTHS: dict[str, str] = {
     name.lower(): name
     for name in (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+        "November", "December",
     )
 }
 # "may" is usually the verb: only a capitalised "May" counts as the month.
@@ -85,7 +75,7 @@ def parse_year(window: list[str], previous: str) -> tuple[int, int] | None:
     first = parse_two_digit(window)
     if first is None or not YEAR_FIRST_PAIR[0] <= first[0] <= YEAR_FIRST_PAIR[1]:
         return None
-    second = parse_two_digit(window[first[1] :], allow_oh=True)
+    second = parse_two_digit(window[first[1]:], allow_oh=True)
     if second is None:
         return None
     used = first[1] + second[1]

@@ -54,7 +54,7 @@ def shape_of(text: str, is_last: bool) -> WordShape:
     lead_len = len(core) - len(core.lstrip(LEADING_PUNCT))
     lead, core = core[:lead_len], core[lead_len:]
     stripped = core.rstrip(TRAILING_PUNCT + CLOSING_PUNCT)
-    trail = core[len(stripped) :]
+    trail = core[len(stripped):]
     core = stripped
     if core.lower() in DOTTED_ABBREVIATIONS and trail == "." and not is_last:
         trail = ""
@@ -72,7 +72,9 @@ def tokenize(words: list[Word]) -> tuple[list[Token], list[WordShape]]:
         if len(parts) > 1 and not all(parts):
             parts = [shape.core]
         for part_index, part in enumerate(parts):
-            tokens.append(Token(part.lower(), part, index, part_index == 0, part_index == len(parts) - 1))
+            tokens.append(
+                Token(part.lower(), part, index, part_index == 0, part_index == len(parts) - 1)
+            )
     return tokens, shapes
 
 
@@ -125,7 +127,7 @@ def build_words(words: list[Word], tokens: list[Token], shapes: list[WordShape],
         while end < len(tokens) and tokens[end].word_index == last:
             text += "-" + tokens[end].original
             end += 1
-        sources = words[first : last + 1]
+        sources = words[first:last + 1]
         trail = shapes[last].trail
         if trail and text.endswith(trail[0]):
             trail = trail[1:]
