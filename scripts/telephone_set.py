@@ -26,17 +26,17 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import soundfile
 from scipy.signal import butter, resample_poly, sosfiltfilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from models.audio import decode_audio  # noqa: E402
 from models.coverage import speech_regions  # noqa: E402
 from scripts.benchlib import DATA, REPO, manifest  # noqa: E402
 
 CACHE = REPO / ".cache" / "telephone"
 MANIFEST = CACHE / "manifest.jsonl"
-VERSION = "telephone-set v3"
+VERSION = "telephone-set v4"
 SEED = 20261201
 RATE_IN, RATE_OUT = 16000, 8000
 MULTI_SPEAKER = {"asr_en/picovoice_diarization_test.flac", "asr_en/pyannote_sample.flac"}
@@ -149,9 +149,8 @@ def store(audio16k: np.ndarray, name: str, codec: str, impaired: bool) -> tuple[
 
 
 def load16k(relative: str) -> np.ndarray:
-    audio, rate = soundfile.read(DATA / relative, dtype="float32")
-    assert rate == RATE_IN and audio.ndim == 1, f"{relative}: expected 16 kHz mono"
-    return audio
+    """A shared-data clip as 16 kHz mono float32 (the server's own decoder, so 8 kHz sources are resampled)."""
+    return decode_audio(str(DATA / relative))
 
 
 def level(audio: np.ndarray, db: float) -> np.ndarray:
@@ -164,10 +163,7 @@ def build_clips(rows: list[dict]) -> list[dict]:
     for i, row in enumerate(r for r in rows if r["audio"] not in MULTI_SPEAKER and r.get("speaker")):
         name = Path(row["audio"]).stem
         codec, impaired = ("ulaw", "alaw")[i % 2], i % 2 == 1
-        audio, rate = soundfile.read(DATA / row["audio"], dtype="float32")
-        if rate != RATE_IN:
-            audio = resample_poly(audio, RATE_IN, rate).astype(np.float32)
-        relative, duration = store(audio, name, codec, impaired)
+        relative, duration = store(load16k(row["audio"]), name, codec, impaired)
         out.append(
             {
                 "id": name,
@@ -274,8 +270,7 @@ def build_numbers() -> list[dict]:
                 check=True,
                 capture_output=True,
             )
-            audio, rate = soundfile.read(raw, dtype="float32")
-        audio = resample_poly(audio, RATE_IN, rate).astype(np.float32)
+            audio = decode_audio(str(raw))
         codec = ("ulaw", "alaw")[i % 2]
         relative, duration = store(level(audio, -21), name, codec, impaired=False)
         text = template.format(d=" ".join(DIGIT_WORDS[int(c)] for c in digits))
