@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.transcribe import get_compression_ratio
 from faster_whisper.vad import VadOptions
 
+from models.batching import DecodedSegment, WindowBatcher, WindowKey
 from models.config import DecodeConfig, ModelConfig
+from models.coverage import SAMPLE_RATE, Span, extend_to_speech_end, speech_regions, uncovered_stretches
 from models.languages import LanguagePlan, pick_language
 from models.transcript import Word
 from models.weights import resolve_weights
+from models.windows import WINDOW_SECONDS, Window, pad_regions, plan_windows
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,15 @@ class ChunkResult:
     words: list[Word] = field(default_factory=list)
     language: str | None = None
     language_probability: float | None = None
+
+
+@dataclass
+class _Piece:
+    """Decoded text of one segment (or of a re-decoded stretch), times in seconds of the chunk."""
+
+    start: float
+    text: str
+    words: list[Word]
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,10 @@ class WhisperEngine:
         )
         self.supported_languages: frozenset[str] = frozenset(self.model.supported_languages)
         self.is_multilingual: bool = self.model.model.is_multilingual
+        batch = config.batch
+        self.batcher = WindowBatcher(
+            self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds
+        )
 
     def _vad(self, decode: DecodeConfig) -> VadOptions:
         return VadOptions(
@@ -65,69 +82,126 @@ class WhisperEngine:
             speech_pad_ms=decode.vad_speech_pad_ms,
         )
 
-    def detect_language(
-        self, audio: np.ndarray, candidates: tuple[str, ...], decode: DecodeConfig
-    ) -> tuple[str, float]:
-        """Most probable language among `candidates` on the speech of `audio`."""
-        _, _, probabilities = self.model.detect_language(
-            audio, vad_filter=decode.vad_filter, vad_parameters=self._vad(decode)
-        )
-        return pick_language(probabilities, candidates)
+    def _language(self, audio: np.ndarray, plan: LanguagePlan, decode: DecodeConfig) -> tuple[str | None, float]:
+        """The decoding language: pinned, or detected (among the plan's candidates); None without speech."""
+        if not self.is_multilingual:
+            return "en", 1.0
+        if plan.pinned is not None:
+            return plan.pinned, 1.0
+        try:
+            _, _, probabilities = self.model.detect_language(
+                audio, vad_filter=decode.vad_filter, vad_parameters=self._vad(decode)
+            )
+        except (ValueError, IndexError):  # no speech found by VAD: nothing to detect on
+            return None, 0.0
+        if plan.candidates:
+            return pick_language(probabilities, plan.candidates)
+        return probabilities[0][0], float(probabilities[0][1])
+
+    def speech(self, audio: np.ndarray, decode: DecodeConfig) -> tuple[list[Span], list[Span]]:
+        """(VAD speech regions, the same padded for decoding) in seconds of `audio`."""
+        duration = audio.size / SAMPLE_RATE
+        if not decode.vad_filter:
+            return [(0.0, duration)], [(0.0, duration)]
+        pad = decode.vad_speech_pad_ms / 1000
+        core = speech_regions(audio, decode.vad_threshold, decode.vad_min_silence_ms, 0, WINDOW_SECONDS - 2 * pad - 0.1)
+        return core, pad_regions(core, pad, duration)
 
     def transcribe_chunk(
         self, audio: np.ndarray, options: AsrOptions, offset: float = 0.0, decode: DecodeConfig | None = None
     ) -> ChunkResult:
-        """Transcribe one chunk; word and segment times come back on the caller's timeline."""
+        """Transcribe one chunk; word and segment times come back on the caller's timeline.
+
+        Speech regions are packed into windows decoded independently (batched with other
+        requests); a speech stretch no word covers afterwards is decoded again on its own.
+        """
         decode = decode or self.config.batch
-        language = options.plan.pinned if self.is_multilingual else "en"
-        language_probability: float | None = None
-        if language is None and options.plan.candidates:
-            try:
-                language, language_probability = self.detect_language(audio, options.plan.candidates, decode)
-            except (ValueError, IndexError):  # no speech found by VAD: nothing to detect on
-                return ChunkResult(text="", language=options.plan.candidates[0])
-        segments, info = self.model.transcribe(
-            audio,
-            language=language,
-            beam_size=decode.beam_size,
-            best_of=decode.best_of,
-            temperature=decode.temperature,
-            condition_on_previous_text=decode.condition_on_previous_text,
-            no_speech_threshold=decode.no_speech_threshold,
-            log_prob_threshold=decode.log_prob_threshold,
-            compression_ratio_threshold=decode.compression_ratio_threshold,
-            word_timestamps=options.word_timestamps,
-            vad_filter=decode.vad_filter,
-            vad_parameters=self._vad(decode),
-            hallucination_silence_threshold=decode.hallucination_silence_threshold,
-            hotwords=options.hotwords,
-            initial_prompt=options.initial_prompt,
-            task=options.task,
-        )
-        texts: list[str] = []
-        words: list[Word] = []
-        for segment in segments:
-            piece = segment.text.strip()
-            if not piece:
-                continue
-            texts.append(piece)
-            for w in segment.words or []:
-                token = w.word.strip()
-                if token:
-                    words.append(
-                        Word(
-                            word=token,
-                            start=round(offset + w.start, 3),
-                            end=round(offset + w.end, 3),
-                            confidence=round(float(w.probability), 4),
-                        )
-                    )
-        joiner = "" if info.language in ("zh", "ja", "yue") else " "
+        language, language_probability = self._language(audio, options.plan, decode)
+        core, regions = self.speech(audio, decode)
+        if language is None or not regions:
+            fallback = options.plan.pinned or (options.plan.candidates or ("en",))[0]
+            return ChunkResult(text="", language=language or fallback)
+        key = WindowKey(language, decode.beam_size, True, options.initial_prompt, options.hotwords,
+                        task=options.task, temperature=decode.temperature[0] if decode.temperature else 0.0)
+        pieces = self._decode(audio, plan_windows(regions), key, decode, None)
+        if decode.redecode_min_seconds > 0:
+            spans = [(w.start, w.end) for piece in pieces for w in piece.words]
+            gaps = uncovered_stretches(core, spans, decode.coverage_tolerance_seconds, decode.redecode_min_seconds)
+            if gaps:
+                log.debug("%s: re-decoding %d speech stretch(es) no word covered", self.name, len(gaps))
+                duration = audio.size / SAMPLE_RATE
+                pad = decode.vad_speech_pad_ms / 1000
+                windows = [Window(((max(0.0, s - pad), min(duration, e + pad)),)) for s, e in gaps]
+                pieces += self._decode(audio, windows, key, decode, gaps)
+        pieces.sort(key=lambda piece: piece.start)
+        extend_to_speech_end([w for piece in pieces for w in piece.words], core, decode.word_end_snap_seconds)
+        joiner = "" if language in ("zh", "ja", "yue") else " "
+        words = [
+            Word(w.word, round(float(offset + w.start), 3), round(float(offset + w.end), 3), w.confidence)
+            for piece in pieces
+            for w in piece.words
+        ]
         return ChunkResult(
-            text=joiner.join(texts),
-            words=words,
-            language=info.language,
-            language_probability=language_probability
-            if language_probability is not None
-            else info.language_probability,
+            text=joiner.join(piece.text for piece in pieces if piece.text),
+            words=words if options.word_timestamps else [],
+            language=language,
+            language_probability=language_probability,
         )
+
+    def _decode(
+        self,
+        audio: np.ndarray,
+        windows: list[Window],
+        key: WindowKey,
+        decode: DecodeConfig,
+        keep: list[Span] | None,
+    ) -> list[_Piece]:
+        """Decode windows; with `keep`, only words inside those spans (± tolerance) are kept."""
+        audios = [window.audio(audio) for window in windows]
+        outputs = self.batcher.decode(key, audios)
+        threshold = decode.compression_ratio_threshold
+        looping = [i for i, segments in enumerate(outputs) if _compression_ratio(segments) > threshold]
+        if looping and decode.loop_no_repeat_ngram_size > 0:
+            # Hallucination guard: a window that came back as a repetition loop is decoded again
+            # with repeated n-grams forbidden (deterministic, unlike a temperature fallback).
+            log.debug("%s: %d window(s) looped; decoding them again", self.name, len(looping))
+            retry = replace(key, no_repeat_ngram_size=decode.loop_no_repeat_ngram_size)
+            for i, segments in zip(looping, self.batcher.decode(retry, [audios[i] for i in looping]), strict=True):
+                outputs[i] = segments
+        tolerance = decode.coverage_tolerance_seconds
+        pieces: list[_Piece] = []
+        for window, segments in zip(windows, outputs, strict=True):
+            for segment in segments:
+                if (
+                    segment.no_speech_prob > decode.no_speech_threshold
+                    and segment.avg_logprob < decode.log_prob_threshold
+                ):
+                    continue  # Whisper's own silence rule: the window holds no speech it trusts
+                words = [
+                    Word(
+                        word=w["word"],
+                        start=window.to_file_time(w["start"]),
+                        end=window.to_file_time(w["end"]),
+                        confidence=round(float(w["probability"]), 4),
+                    )
+                    for w in segment.words
+                    if w["word"].strip()
+                ]
+                text = segment.text.strip()
+                if keep is not None:
+                    words = [w for w in words if _inside((w.start + w.end) / 2, keep, tolerance)]
+                    text = "".join(w.word for w in words).strip()
+                if not text:
+                    continue
+                start = words[0].start if words else window.to_file_time(segment.start)
+                pieces.append(_Piece(start, text, [Word(w.word.strip(), w.start, w.end, w.confidence) for w in words]))
+        return pieces
+
+
+def _compression_ratio(segments: list[DecodedSegment]) -> float:
+    text = " ".join(segment.text.strip() for segment in segments)
+    return get_compression_ratio(text) if text else 0.0
+
+
+def _inside(t: float, spans: list[Span], tolerance: float) -> bool:
+    return any(s - tolerance <= t <= e + tolerance for s, e in spans)

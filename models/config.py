@@ -40,9 +40,9 @@ class DecodeConfig(_Strict):
     """Named decoding hyper-parameters passed to faster-whisper."""
 
     beam_size: int = 5
-    best_of: int = 5
-    temperature: list[float] = Field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    condition_on_previous_text: bool = True
+    # Each window is decoded once at temperature[0] (no fallback schedule: the same file gives the
+    # same transcript); the OpenAI route's `temperature` replaces it per request.
+    temperature: list[float] = Field(default_factory=lambda: [0.0])
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
@@ -50,7 +50,20 @@ class DecodeConfig(_Strict):
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 400
     vad_threshold: float = 0.5
-    hallucination_silence_threshold: float | None = None
+    # Cross-request batching (models/batching.py): windows per CTranslate2 call, how long the first
+    # waits for company, and a speech stretch this long with no word is re-decoded on its own.
+    batch_size: int = 8
+    batch_gather_ms: float = 20.0
+    redecode_min_seconds: float = 0.5
+    coverage_tolerance_seconds: float = 0.5
+    # The last word before a VAD speech end is extended to it when it stops at most this much earlier.
+    word_end_snap_seconds: float = 1.0
+    # A window whose text compresses beyond compression_ratio_threshold (a loop) is decoded again
+    # with repeated n-grams of this size forbidden; 0 keeps the loop.
+    loop_no_repeat_ngram_size: int = 4
+    # False: the encoder sees each window's speech padded up to whole window_step_seconds, not 30 s.
+    full_window: bool = True
+    window_step_seconds: float = 10.0
 
 
 class ModelConfig(_Strict):

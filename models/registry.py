@@ -41,7 +41,9 @@ class ModelRegistry:
             except Exception as exc:
                 raise ModelLoadError(f"model {name!r} failed to load: {exc}") from exc
             engines[key] = engine
-            loaded[name] = LoadedModel(name, mc, engine, InferencePool(name, mc.num_workers, mc.max_queue))
+            # Up to batch_size requests per worker run at once: their windows share batched decodes.
+            workers = mc.num_workers * max(1, mc.batch.batch_size)
+            loaded[name] = LoadedModel(name, mc, engine, InferencePool(name, workers, mc.max_queue))
             log.info("model %s ready (%s)", name, engine.model_dir)
         return cls(loaded)
 
@@ -54,3 +56,4 @@ class ModelRegistry:
     def shutdown(self) -> None:
         for model in self._models.values():
             model.pool.shutdown()
+            model.engine.batcher.close()

@@ -24,6 +24,7 @@ def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     config = yaml.safe_load((REPO / "configs" / "default.yaml").read_text())
     for model in config["models"].values():
         model["max_queue"] = 0  # one job per model at a time, nobody waits: the next one gets 429
+        model["batch"]["batch_size"] = 1  # no request shares a batched decode: one admitted job per model
     config["models"]["pulse-pro"]["chunk_seconds"] = 20.0
     config["models"]["pulse-pro"]["chunk_search_seconds"] = 4.0
     config["limits"]["max_upload_bytes"] = LIMIT

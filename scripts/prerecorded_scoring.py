@@ -1,0 +1,69 @@
+"""Scoring for the pre-recorded benchmark: WER, speech coverage, DER from a response, digit accuracy, CPU."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jiwer
+from tests.text_utils import normalise
+
+from models.audio import decode_audio
+from models.coverage import speech_coverage, speech_regions
+from models.text import itn_text
+
+COLLAR = 0.25
+SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_summary() -> str:
+    """CPU model name and the SIMD flags CTranslate2's kernels care about (from /proc/cpuinfo)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown CPU"
+    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
+    flags = re.search(r"^flags\s*:\s*(.+)$", info, re.M)
+    present = set(flags.group(1).split()) if flags else set()
+    simd = [f for f in SIMD_FLAGS if f in present]
+    return f"{model.group(1).strip() if model else 'unknown CPU'} ({', '.join(simd) or 'no SIMD flags found'})"
+
+
+def corpus_wer(refs: list[str], hyps: list[str]) -> float:
+    """WER over the whole set after Whisper's English normaliser on both sides (empty references left out)."""
+    pairs = [(normalise(r), normalise(h)) for r, h in zip(refs, hyps, strict=True)]
+    pairs = [(r, h) for r, h in pairs if r]
+    if not pairs:
+        return float("nan")
+    return jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])
+
+
+def response_coverage(path: str | Path, body: dict) -> float:
+    """Share of the file's VAD speech (Silero, threshold 0.5, 500 ms) within 0.5 s of a returned word."""
+    audio = decode_audio(str(path))
+    words = [(float(w["start"]), float(w["end"])) for w in body.get("words") or []]
+    return speech_coverage(speech_regions(audio), words)
+
+
+def response_der(body: dict, rttm: Path) -> float:
+    """DER (collar 0.25 s, overlap scored) of the speakers a response gives its utterances (words if none)."""
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    reference = Annotation()
+    for i, line in enumerate(rttm.read_text().splitlines()):
+        parts = line.split()
+        if parts and parts[0] == "SPEAKER":
+            start, duration = float(parts[3]), float(parts[4])
+            reference[Segment(start, start + duration), i] = parts[7]
+    hypothesis = Annotation()
+    spans = body.get("utterances") or body.get("words") or []
+    for i, span in enumerate(spans):
+        if span.get("speaker") is not None and float(span["end"]) > float(span["start"]):
+            hypothesis[Segment(float(span["start"]), float(span["end"])), i] = str(span["speaker"])
+    return float(DiarizationErrorRate(collar=COLLAR)(reference, hypothesis))
+
+
+def digits_after_itn(text: str) -> str:
+    """The digit characters of `text` after the English ITN the `itn_normalize` switch applies."""
+    return "".join(re.findall(r"\d", itn_text(text)))
