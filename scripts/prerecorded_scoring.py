@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import jiwer
-from tests.text_utils import normalise
 
 from models.audio import decode_audio
 from models.coverage import speech_coverage, speech_regions
 from models.text import itn_text
+from tests.helpers import normalise
 
 COLLAR = 0.25
 SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8")

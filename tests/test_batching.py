@@ -14,8 +14,7 @@ from models.coverage import speech_coverage, speech_regions
 from models.languages import LanguagePlan
 from scripts.telephone_set import telephone_set
 from server.config import load_config
-from tests.helpers import DATA, REPO, manifest
-from tests.text_utils import wer
+from tests.helpers import DATA, REPO, manifest, wer
 
 pytestmark = pytest.mark.slow
 ENGLISH = AsrOptions(plan=LanguagePlan("en", "en", None), word_timestamps=True)

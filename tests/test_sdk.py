@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import pytest
-import smallestai
-from smallestai.environment import SmallestAIEnvironment
 from smallestai.waves.errors import BadRequestError, ForbiddenError, UnauthorizedError
 
-from tests.helpers import JFK, PULSE_ONLY_KEY, ServerProcess, manifest, wer
+from tests.helpers import JFK, PULSE_ONLY_KEY, ServerProcess, wer
+from tests.support.sdk import JFK_TEXT, make_client
 
 pytestmark = pytest.mark.slow  # real server and models
 
-JFK_TEXT = next(row["text"] for row in manifest("asr_en.jsonl") if row["audio"].endswith("jfk.flac"))
 
-
-def make_client(server: ServerProcess, key: str | None = None) -> smallestai.SmallestAI:
-    env = SmallestAIEnvironment(
-        atoms=f"{server.base_url}/atoms/v1", waves=server.base_url, waves_ws=server.ws_url, payment=server.base_url
-    )
-    return smallestai.SmallestAI(api_key=key or server.api_key, environment=env, max_retries=0)
 
 
 @pytest.mark.parametrize("model", ["pulse", "pulse-pro"])

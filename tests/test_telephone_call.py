@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from scripts.telephone_set import telephone_set
-from tests.helpers import ServerProcess
+from tests.helpers import ServerProcess, normalise
 from tests.support.live import collect_until, connect, send_audio, url
-from tests.text_utils import normalise
 
 pytestmark = pytest.mark.slow
 
