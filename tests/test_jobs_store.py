@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,10 @@ SECRET = "store-secret"
 
 
 @pytest.fixture(params=BACKENDS)
-def open_store(request: pytest.FixtureRequest) -> StoreOpener:
-    return store_opener(request.param)
+def open_store(request: pytest.FixtureRequest) -> Iterator[StoreOpener]:
+    opener = store_opener(request.param)
+    yield opener
+    opener.close_all()
 
 
 def _job(store: JobStore, n: int, webhook: str | None = None) -> NewJob:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,10 @@ SECRET = "store-secret"
 
 
 @pytest.fixture(params=BACKENDS)
-def open_store(request: pytest.FixtureRequest) -> StoreOpener:
-    return store_opener(request.param)
+def open_store(request: pytest.FixtureRequest) -> Iterator[StoreOpener]:
+    opener = store_opener(request.param)
+    yield opener
+    opener.close_all()
 
 
 # -- request log ------------------------------------------------------------------------------

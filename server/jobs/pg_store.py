@@ -9,9 +9,8 @@ All methods are blocking; async callers wrap them in `asyncio.to_thread`.
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from psycopg_pool import ConnectionPool
 from server.jobs import requestlog
 from server.jobs.audio_files import adopt_audio, write_audio
 from server.jobs.interface import AudioSource, JobStore
+from server.jobs.pg_rows import SqliteStyle, row_factory
 from server.jobs.records import JobRecord, JobStatus, LogEntry, LogPage, NewJob, Timeseries
 
 COPY_CHUNK_BYTES = 1024 * 1024
@@ -94,37 +94,6 @@ _JOB_COLUMNS = (
     "result, error, webhook_url, webhook_method, webhook_extra, delivery_attempts, delivery_error, next_delivery_at, "
     "delivered_at, lease_owner, lease_until"
 )
-_QMARK = re.compile(r"\?")
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-class _Row(tuple):
-    """A result row readable by position and by column name, like `sqlite3.Row`."""
-
-    names: dict[str, int] = {}
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            return tuple.__getitem__(self, self.names[key])
-        return tuple.__getitem__(self, key)
-
-
-def _row_factory(cursor: psycopg.Cursor[Any]) -> Any:
-    names = {col.name: i for i, col in enumerate(cursor.description or [])}
-    row_type = type("Row", (_Row,), {"names": names})
-    return lambda values: row_type(values)
-
-
-class _SqliteStyle:
-    """Runs the shared request-log SQL (`?` and `:name` parameters) on a psycopg connection."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), /) -> psycopg.Cursor[Any]:
-        if isinstance(params, Mapping):
-            return self.conn.execute(_NAMED.sub(r"%(\1)s", sql), params)  # type: ignore[arg-type]
-        return self.conn.execute(_QMARK.sub("%s", sql), params)  # type: ignore[arg-type]
 
 
 class PgJobStore(JobStore):
@@ -136,7 +105,7 @@ class PgJobStore(JobStore):
         self.audio_dir.mkdir(parents=True, exist_ok=True)
         self.audio_retention_s = audio_retention_s
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, kwargs={"row_factory": _row_factory}, open=True, name="pulse-jobs"
+            url, min_size=1, max_size=pool_size, kwargs={"row_factory": row_factory}, open=True, name="pulse-jobs"
         )
         with self._tx() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
@@ -401,19 +370,19 @@ class PgJobStore(JobStore):
 
     def log_request(self, entry: LogEntry, *, keep_transcript: bool) -> None:
         with self._tx() as conn:
-            requestlog.insert(_SqliteStyle(conn), entry, keep_transcript=keep_transcript)
+            requestlog.insert(SqliteStyle(conn), entry, keep_transcript=keep_transcript)
 
     def list_logs(self, owner: str, page: int, page_size: int) -> LogPage:
         with self._pool.connection() as conn:
-            return requestlog.page(_SqliteStyle(conn), owner, page, page_size)
+            return requestlog.page(SqliteStyle(conn), owner, page, page_size)
 
     def delete_log(self, owner: str, request_id: str) -> None:
         with self._tx() as conn:
-            requestlog.soft_delete(_SqliteStyle(conn), owner, request_id)
+            requestlog.soft_delete(SqliteStyle(conn), owner, request_id)
 
     def usage_timeseries(self, owner: str, start: datetime, end: datetime, granularity: str) -> Timeseries:
         with self._pool.connection() as conn:
-            return requestlog.timeseries(_SqliteStyle(conn), owner, start, end, granularity, BUCKET_SQL)
+            return requestlog.timeseries(SqliteStyle(conn), owner, start, end, granularity, BUCKET_SQL)
 
     def close(self) -> None:
         self._pool.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,29 @@ from server.jobs.store import SqliteJobStore
 from tests.pg_server import PostgresUnavailable, shared_postgres
 
 BACKENDS = ["sqlite", "postgres"]
-# (data_dir, **store options) -> a store; calling it again reopens the same database.
-StoreOpener = Callable[..., JobStore]
+
+
+class StoreOpener:
+    """(data_dir, **store options) -> a store; calling it again reopens the same database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.opened: list[JobStore] = []
+
+    def __call__(self, data_dir: Path, **options: Any) -> JobStore:
+        if self.url:
+            from server.jobs.pg_store import PgJobStore
+
+            options.pop("synchronous", None)  # an SQLite setting
+            store: JobStore = PgJobStore(self.url, data_dir, **options)
+        else:
+            store = SqliteJobStore(data_dir, **options)
+        self.opened.append(store)
+        return store
+
+    def close_all(self) -> None:
+        for store in self.opened:
+            store.close()
 
 
 def database_url(backend: str) -> str:
@@ -28,17 +48,8 @@ def database_url(backend: str) -> str:
 
 
 def store_opener(backend: str) -> StoreOpener:
-    return opener_for_url(database_url(backend))
+    return StoreOpener(database_url(backend))
 
 
 def opener_for_url(url: str) -> StoreOpener:
-    if not url:
-        return SqliteJobStore
-
-    from server.jobs.pg_store import PgJobStore
-
-    def open_pg(data_dir: Path, **options: Any) -> JobStore:
-        options.pop("synchronous", None)  # an SQLite setting
-        return PgJobStore(url, data_dir, **options)
-
-    return open_pg
+    return StoreOpener(url)
