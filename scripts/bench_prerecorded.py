@@ -33,9 +33,9 @@ from scripts.prerecorded_scoring import (  # noqa: E402
     response_coverage,
     response_der,
 )
-from scripts.telephone_set import telephone_set  # noqa: E402
 from server.config import load_config  # noqa: E402
 from tests.helpers import ServerProcess, start_server  # noqa: E402
+from tests.support.telephone_set import telephone_set  # noqa: E402
 
 COVERAGE_TARGET = 0.98
 CONCURRENT = 8

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
 from tests.helpers import start_server  # noqa: E402
-from tests.ray_loopback import start_ray_server  # noqa: E402
 from tests.support.loopback import WebhookReceiver, wait_until  # noqa: E402
+from tests.support.ray_loopback import start_ray_server  # noqa: E402
 
 SECTION = "ray_serve"
 SECRET = "bench-ray-secret"

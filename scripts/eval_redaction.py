@@ -20,7 +20,6 @@ of the JSON (transcription, words[].word, utterances[].text), per model, voice, 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -36,8 +35,7 @@ from models.redaction import Redactor  # noqa: E402
 from models.redaction.lexicon import DIGIT_WORDS, REPEAT_WORDS, TEEN_WORDS, TENS_WORDS  # noqa: E402
 from models.text.words import split_text  # noqa: E402
 from scripts.benchlib import write_section  # noqa: E402
-
-CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
+from tests.support.redaction_audio import load_corpus  # noqa: E402
 
 # Entity types whose every character must be hidden to count as found; others need COVER of it.
 STRICT = {"ACCOUNTNUMBER", "CREDITCARDCVV", "PHONENUMBER", "SSN", "ZIPCODE", "EMAIL"}
@@ -56,8 +54,6 @@ FIRST_RUNS = (
     "(31 sentences) was written and scored once: precision 0.974 (one sentence-initial verb taken for a "
     "name), recall 1.000, 0 leaked."
 )
-def load_corpus(path: Path = CORPUS) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def covered_fraction(start: int, end: int, spans: list[tuple[int, int]], text: str) -> float:

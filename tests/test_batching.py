@@ -12,9 +12,9 @@ from models.audio import decode_audio
 from models.batching import WindowBatcher, WindowKey
 from models.coverage import speech_coverage, speech_regions
 from models.languages import LanguagePlan
-from scripts.telephone_set import telephone_set
 from server.config import load_config
 from tests.helpers import DATA, REPO, manifest, wer
+from tests.support.telephone_set import telephone_set
 
 pytestmark = pytest.mark.slow
 ENGLISH = AsrOptions(plan=LanguagePlan("en", "en", None), word_timestamps=True)

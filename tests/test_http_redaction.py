@@ -10,9 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.eval_redaction import load_corpus
-from scripts.redaction_audio import gold_digits, leaked_in_field, pick_clips, synthesize
 from tests.helpers import JFK, ServerProcess
+from tests.support.redaction_audio import gold_digits, leaked_in_field, load_corpus, pick_clips, synthesize
 
 TOKEN = re.compile(r"\[[A-Z]+_\d+\]")
 CLIP_COUNT = 6

@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scripts.eval_redaction import load_corpus
-from scripts.redaction_audio import gold_digits, leaked_in_field, pick_clips, synthesize
 from tests.helpers import DATA, JFK, ServerProcess, load_pcm, manifest
 from tests.support.live import collect_until, connect, pcm16, send_audio, url
+from tests.support.redaction_audio import gold_digits, leaked_in_field, load_corpus, pick_clips, synthesize
 
 pytestmark = pytest.mark.slow  # real server and models
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench_shared_queue import run
-from tests.pg_server import PostgresUnavailable
+from tests.support.pg_server import PostgresUnavailable
+from tests.support.shared_queue import run
 
 pytestmark = pytest.mark.slow
 

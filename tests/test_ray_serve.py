@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from tests.helpers import JFK, REPO, load_pcm, wer
-from tests.ray_loopback import RayServer, start_ray_server
 from tests.support.live import collect_until, connect, pcm16, send_audio, url
 from tests.support.loopback import WebhookReceiver, wait_until
+from tests.support.ray_loopback import RayServer, start_ray_server
 from tests.support.sdk import JFK_TEXT, make_client
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")

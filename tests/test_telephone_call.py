@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.telephone_set import telephone_set
 from tests.helpers import ServerProcess, normalise
 from tests.support.live import collect_until, connect, send_audio, url
+from tests.support.telephone_set import telephone_set
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from scripts.telephone_set import (
+from tests.helpers import JFK, load_pcm
+from tests.support.telephone_set import (
     ENCODERS,
     alaw_decode,
     alaw_encode,
@@ -18,7 +19,6 @@ from scripts.telephone_set import (
     ulaw_encode,
     write_g711_wav,
 )
-from tests.helpers import JFK, load_pcm
 
 DECODERS = {"ulaw": ulaw_decode, "alaw": alaw_decode}
 

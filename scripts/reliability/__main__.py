@@ -14,20 +14,18 @@ from pathlib import Path
 
 from scripts.benchlib import REPO
 from scripts.reliability import report
-from scripts.reliability.common import launch
-from scripts.reliability.corpus import build_corpus, sample
-from scripts.reliability.kill import KillRun
-from scripts.reliability.schema_fuzz import run_schema_fuzz
-from scripts.reliability.secrets_grep import SecretsReport, grep_workdir, send_secrets, spoken_clips
-from scripts.reliability.soak import run_soak
-from scripts.reliability.uploads import run_uploads
-from scripts.reliability.ws_abuse import build_cases, run_ws_abuse, sample_cases
 from tests.helpers import ServerProcess
 from tests.support.loopback import LoopbackServer
+from tests.support.reliability.common import MAIN_CONFIG, launch
+from tests.support.reliability.corpus import build_corpus, sample
+from tests.support.reliability.kill import KillRun
+from tests.support.reliability.schema_fuzz import run_schema_fuzz
+from tests.support.reliability.secrets_grep import SecretsReport, grep_workdir, send_secrets, spoken_clips
+from tests.support.reliability.soak import run_soak
+from tests.support.reliability.uploads import run_uploads
+from tests.support.reliability.ws_abuse import build_cases, run_ws_abuse, sample_cases
 
 PARTS = ("secrets", "fuzz", "uploads", "ws", "kill", "soak")
-# Operators may keep transcripts in the request log; never for redacted requests, which is what is checked.
-MAIN_CONFIG = {"jobs": {"store": {"log_transcripts": True}}}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.reliability.__main__ import MAIN_CONFIG
-from scripts.reliability.common import launch
 from tests.helpers import ServerProcess
+from tests.support.reliability.common import MAIN_CONFIG, launch
 
 
 @pytest.fixture(scope="session")

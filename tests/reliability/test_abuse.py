@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from scripts.benchlib import REPO
-from scripts.reliability.corpus import build_corpus, sample
-from scripts.reliability.schema_fuzz import run_schema_fuzz
-from scripts.reliability.secrets_grep import SecretsReport, grep_workdir, send_secrets, spoken_clips
-from scripts.reliability.uploads import run_uploads
-from scripts.reliability.ws_abuse import build_cases, run_ws_abuse, sample_cases
-from tests.helpers import ServerProcess
+from tests.helpers import REPO, ServerProcess
 from tests.support.loopback import LoopbackServer
+from tests.support.reliability.corpus import build_corpus, sample
+from tests.support.reliability.schema_fuzz import run_schema_fuzz
+from tests.support.reliability.secrets_grep import SecretsReport, grep_workdir, send_secrets, spoken_clips
+from tests.support.reliability.uploads import run_uploads
+from tests.support.reliability.ws_abuse import build_cases, run_ws_abuse, sample_cases
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from scripts.reliability.corpus import CONTAINERS, build_corpus, wav_header
+from tests.support.reliability.corpus import CONTAINERS, build_corpus, wav_header
 
 
 def test_corpus_is_deterministic_and_covers_every_container() -> None:

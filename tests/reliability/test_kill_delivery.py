@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scripts.reliability.common import launch
-from scripts.reliability.kill import FAST_START, HoldingReceiver, job_status, sigkill, submit
 from tests.helpers import JFK, load_pcm, write_wav
 from tests.support.loopback import wait_until
+from tests.support.reliability.common import launch
+from tests.support.reliability.kill import FAST_START, HoldingReceiver, job_status, sigkill, submit
 
 pytestmark = pytest.mark.slow
 

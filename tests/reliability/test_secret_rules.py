@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from scripts.reliability.secrets_grep import SPOKEN, digit_leak
 from server.access_log import TokenRedactingFilter, install_token_redaction
+from tests.support.reliability.secrets_grep import SPOKEN, digit_leak
 
 
 def test_digit_rule_finds_spoken_and_written_numbers_but_not_log_noise() -> None:

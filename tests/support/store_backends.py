@@ -9,7 +9,7 @@ import pytest
 
 from server.jobs.interface import JobStore
 from server.jobs.store import SqliteJobStore
-from tests.pg_server import PostgresUnavailable, shared_postgres
+from tests.support.pg_server import PostgresUnavailable, shared_postgres
 
 BACKENDS = ["sqlite", "postgres"]
 

@@ -21,6 +21,9 @@ WEBHOOK_SECRET = "reliability-webhook-secret"
 # Lines that mean the server met an exception nobody handled (or logged a crash for a client's doing).
 _LOG_PROBLEM = re.compile(r"Traceback \(most recent call last\)|Exception in ASGI application| ERROR ")
 
+# Operators may keep transcripts in the request log; never for redacted requests, which is what is checked.
+MAIN_CONFIG = {"jobs": {"store": {"log_transcripts": True}}}
+
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """`extra` over `base`, recursively; a None value removes the key."""

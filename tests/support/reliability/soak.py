@@ -18,8 +18,15 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from scripts.reliability.common import ResourceMonitor, ResourceSample, auth_headers, health_latency, log_problems, mib
 from tests.helpers import JFK, ServerProcess, load_pcm, write_wav
+from tests.support.reliability.common import (
+    ResourceMonitor,
+    ResourceSample,
+    auth_headers,
+    health_latency,
+    log_problems,
+    mib,
+)
 
 CHUNK_S = 0.1
 SLOW_CLIENT_LIMIT_S = 120.0

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 import av
 import numpy as np
 
-from scripts.benchlib import REPO
-from tests.helpers import JFK, encode_audio, load_pcm
+from tests.helpers import JFK, REPO, encode_audio, load_pcm
 
 CACHE = REPO / ".cache" / "reliability" / "corpus"
 TRUNCATE_AT = (0.0005, 0.01, 0.05, 0.1, 0.25, 0.4, 0.5, 0.75, 0.9, 0.99)

@@ -19,10 +19,9 @@ from typing import Any
 
 import httpx
 
-from scripts.benchlib import DATA, manifest
-from scripts.reliability.common import auth_headers, launch
-from tests.helpers import ServerProcess
+from tests.helpers import DATA, ServerProcess, manifest
 from tests.support.loopback import Hit, LoopbackServer, Reply, wait_until
+from tests.support.reliability.common import auth_headers, launch
 
 # The model and stages the jobs here do not use: left out, so each restart is quicker.
 FAST_START = {

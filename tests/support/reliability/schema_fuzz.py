@@ -20,8 +20,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis import GenerationMode
 
-from scripts.reliability.common import auth_headers, error_shape_ok, health_ok, log_problems
 from tests.helpers import ServerProcess
+from tests.support.reliability.common import auth_headers, error_shape_ok, health_ok, log_problems
 
 STT_PATHS = ("/waves/v1/stt/", "/waves/v1/pulse/get_text")
 _BOOL = {"type": "string", "enum": ["true", "false"]}

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from scripts.reliability.common import ResourceMonitor, auth_headers, error_shape_ok, health_ok, log_problems, mib
-from scripts.reliability.corpus import Case
 from tests.helpers import ServerProcess
+from tests.support.reliability.common import ResourceMonitor, auth_headers, error_shape_ok, health_ok, log_problems, mib
+from tests.support.reliability.corpus import Case
 
 MODELS = ("pulse", "pulse-pro")
 

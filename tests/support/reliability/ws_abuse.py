@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from scripts.reliability.common import (
+from tests.helpers import JFK, ServerProcess, load_pcm
+from tests.support.reliability.common import (
     ResourceMonitor,
     auth_headers,
     health_latency,
@@ -28,7 +29,6 @@ from scripts.reliability.common import (
     log_problems,
     mib,
 )
-from tests.helpers import JFK, ServerProcess, load_pcm
 
 ENCODINGS = ("linear16", "linear32", "alaw", "mulaw", "opus", "ogg_opus")
 CLOSE_WAIT_S = 60.0

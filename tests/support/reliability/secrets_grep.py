@@ -19,10 +19,10 @@ import httpx
 from websockets.asyncio.client import connect
 
 from models.redaction.numbers import number_runs
-from scripts.redaction_audio import synthesize
-from scripts.reliability.common import auth_headers
 from tests.helpers import API_KEY, PULSE_ONLY_KEY, ServerProcess
 from tests.support.loopback import LoopbackServer, wait_until
+from tests.support.redaction_audio import synthesize
+from tests.support.reliability.common import auth_headers
 
 # Digits are read one by one (scripts/redaction_audio.speakable); none of them share 4 digits with a date or time.
 SPOKEN = (
