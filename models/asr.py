@@ -16,6 +16,7 @@ from models.config import DecodeConfig, ModelConfig
 from models.coverage import SAMPLE_RATE, Span, extend_to_speech_end, speech_regions, uncovered_stretches
 from models.languages import LanguagePlan, pick_language
 from models.transcript import Word
+from models.utterances import NO_SPACE_LANGUAGES
 from models.weights import resolve_weights
 from models.windows import WINDOW_SECONDS, Window, pad_regions, plan_windows
 
@@ -135,7 +136,7 @@ class WhisperEngine:
                 pieces += self._decode(audio, windows, key, decode, gaps)
         pieces.sort(key=lambda piece: piece.start)
         extend_to_speech_end([w for piece in pieces for w in piece.words], core, decode.word_end_snap_seconds)
-        joiner = "" if language in ("zh", "ja", "yue") else " "
+        joiner = "" if language in NO_SPACE_LANGUAGES else " "
         words = [
             Word(w.word, round(float(offset + w.start), 3), round(float(offset + w.end), 3), w.confidence)
             for piece in pieces

@@ -24,7 +24,8 @@ from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import BatchedInferencePipeline, TranscriptionOptions, get_suppressed_tokens
 
-SAMPLE_RATE = 16000
+from models.audio import SAMPLE_RATE
+
 FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s input, 100 mel frames per second
 TAIL_FRAMES = 50  # at least 0.5 s of padding after the speech
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from models.audio import SAMPLE_RATE
 from models.transcript import Word
 
-SAMPLE_RATE = 16000
 Span = tuple[float, float]
 
 

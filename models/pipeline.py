@@ -14,7 +14,7 @@ from models.languages import LanguagePlan
 from models.registry import LoadedModel
 from models.stages import Stages
 from models.transcript import Transcript
-from models.utterances import split_utterances
+from models.utterances import NO_SPACE_LANGUAGES, split_utterances
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def transcribe_file(
         if transcript.language is None:
             transcript.language = plan.pinned or (plan.candidates[0] if plan.candidates else None)
         transcript.languages = [transcript.language] if transcript.language else []
-        joiner = "" if transcript.language in ("zh", "ja", "yue") else " "
+        joiner = "" if transcript.language in NO_SPACE_LANGUAGES else " "
         transcript.text = joiner.join(texts)
         transcript.duration = round(samples / SAMPLE_RATE, 3)
         if options.utterances and transcript.words:

@@ -76,21 +76,17 @@ async def record(
     jobs = getattr(state, "jobs", None)
     if jobs is None:
         return
-    keep_text = jobs.config.store.log_transcripts and not (parsed.features & {"redact_pii", "redact_pci"})
-    entry = LogEntry(
+    entry = LogEntry.for_request(
+        parsed.features,
+        body.get("transcription", ""),
+        jobs.config.store.log_transcripts,
         request_id=request_id,
         request_type=request_type,
         model=parsed.model.name,
         language=params.get("language", "") or "",
         duration=float(body.get("metadata", {}).get("duration", 0.0)),
         file_size=size,
-        transcription=body.get("transcription", "") if keep_text else "",
         word_timestamps=parsed.word_timestamps,
-        diarize="diarize" in parsed.features,
-        redact_pii="redact_pii" in parsed.features,
-        redact_pci="redact_pci" in parsed.features,
-        emotion_detection="emotion_detection" in parsed.features,
-        gender_detection="gender_detection" in parsed.features,
         emotions=str(body.get("emotions", "")) if "emotions" in body else "",
         gender=str(body.get("gender", "")),
         webhook_url=params.get("webhook_url", "") or "",

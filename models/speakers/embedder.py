@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from models.audio import SAMPLE_RATE
+
 # Resemblyzer's mel front end: 25 ms windows, 10 ms hop, 40 mel bands (power, not log).
 MEL_HOP = 160
 MEL_FFT = 400

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.audio import SAMPLE_RATE
 from models.speakers.config import EmbeddingConfig
 
-SAMPLE_RATE = 16000
 FRAME_HOP = 160
 PITCH_FRAME = 1024
 # Pitch tracking runs over blocks of this many frames (30 s): YIN's frame matrix for a whole

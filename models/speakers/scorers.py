@@ -7,11 +7,10 @@ from typing import Protocol
 
 import numpy as np
 
+from models.audio import SAMPLE_RATE
 from models.speakers.config import ClassifierConfig
 from models.speakers.heads import LinearHead, track_features
 from models.speakers.track import EmbeddingTrack
-
-SAMPLE_RATE = 16000
 
 
 @dataclass

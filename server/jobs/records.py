@@ -120,6 +120,16 @@ class LogEntry:
     # Unix seconds; 0 = now.
     created_at: float = 0.0
 
+    @classmethod
+    def for_request(
+        cls, features: frozenset[str], transcription: str, log_transcripts: bool, **fields: Any
+    ) -> LogEntry:
+        """A row whose option flags come from the request's feature set; the transcript is kept only when
+        the operator enabled it, and never for a redacted request (REST, async and live rows alike)."""
+        keep_text = log_transcripts and not features & {"redact_pii", "redact_pci"}
+        flags = ("diarize", "redact_pii", "redact_pci", "emotion_detection", "gender_detection")
+        return cls(transcription=transcription if keep_text else "", **{f: f in features for f in flags}, **fields)
+
 
 @dataclass
 class LogPage:

@@ -103,18 +103,16 @@ async def _log_session(state: Any, connection: LiveConnection, session_id: str, 
     if jobs is None:
         return
     request = connection.request
-    keep_text = jobs.config.store.log_transcripts and not connection.pipeline.redacting
-    entry = LogEntry(
+    entry = LogEntry.for_request(
+        request.features,
+        " ".join(connection.finals),
+        jobs.config.store.log_transcripts,
         request_id=session_id,
         request_type="ws",
         model=request.model.name,
         language=request.language.requested,
         duration=round(connection.runner.session.total / SAMPLE_RATE, 3),
-        transcription=" ".join(connection.finals) if keep_text else "",
         word_timestamps=request.word_timestamps,
-        diarize="diarize" in request.features,
-        redact_pii="redact_pii" in request.features,
-        redact_pci="redact_pci" in request.features,
         keywords=",".join(k.text for k in request.keywords),
         owner=owner_of(api_key),
     )
