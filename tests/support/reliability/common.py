@@ -134,12 +134,18 @@ def log_problems(text: str) -> list[str]:
 
 def error_shape_ok(content: bytes) -> bool:
     """A JSON error in a spec §3.6 shape: `{"error": str, ...}` (E1), or legacy E3 `{"errors": str, ...}` /
-    `{"message": str}` (401 without a key)."""
+    `{"message": str}` (401 without a key); on the OpenAI-compatible routes, OpenAI's
+    `{"error": {"message": str, "type": str, ...}}`."""
     try:
         body = json.loads(content)
     except (ValueError, UnicodeDecodeError):
         return False
-    return isinstance(body, dict) and any(isinstance(body.get(k), str) for k in ("error", "errors", "message"))
+    if not isinstance(body, dict):
+        return False
+    error = body.get("error")
+    if isinstance(error, dict):
+        return isinstance(error.get("message"), str) and isinstance(error.get("type"), str)
+    return any(isinstance(body.get(k), str) for k in ("error", "errors", "message"))
 
 
 def health_ok(server: ServerProcess, timeout_s: float = 10.0) -> bool:
