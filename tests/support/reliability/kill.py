@@ -26,7 +26,7 @@ from tests.support.reliability.common import auth_headers, launch
 # The model and stages the jobs here do not use: left out, so each restart is quicker.
 FAST_START = {
     "models": {"pulse-pro": None},
-    "stages": {name: {"enabled": False} for name in ("embedding", "diarization", "gender", "emotion", "redaction")},
+    "stages": {name: {"enabled": False} for name in ("diarization", "gender", "emotion", "redaction")},
 }
 KILL_MODES = ("random", "holding", "running")
 
