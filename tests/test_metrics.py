@@ -13,6 +13,7 @@ import websockets
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.config import load_config
 from tests.helpers import JFK, REPO, ServerProcess, load_pcm, start_server
 from tests.support.loopback import WebhookReceiver, wait_until
 
@@ -85,7 +86,9 @@ def test_ready_reports_every_model_and_stage(metrics_server: ServerProcess) -> N
     samples = scrape(metrics_server)
     assert value(samples, "pulse_ready") == 1.0
     assert value(samples, "pulse_component_loaded", kind="model", name="pulse-pro") == 1.0
-    assert value(samples, "pulse_queue_capacity", model="pulse") == 1 + 8  # num_workers + max_queue of default.yaml
+    pulse = load_config(REPO / "configs" / "default.yaml").models["pulse"]
+    # Each worker runs up to batch_size requests at once (their windows share decodes), then max_queue wait.
+    assert value(samples, "pulse_queue_capacity", model="pulse") == pulse.num_workers * pulse.batch.batch_size + pulse.max_queue
 
 
 @pytest.mark.slow
