@@ -12,6 +12,7 @@ from models.audio import SAMPLE_RATE, DecodeLimits, RawPcm, iter_chunks, iter_pc
 from models.config import DecodeConfig
 from models.languages import LanguagePlan
 from models.registry import LoadedModel
+from models.speakers import SpeakerJob
 from models.stages import Stages
 from models.transcript import Transcript
 from models.utterances import NO_SPACE_LANGUAGES, split_utterances
@@ -57,6 +58,20 @@ class PipelineResult:
     processing_seconds: float
 
 
+def start_speaker_job(stages: Stages, s: SpeakerOptions) -> SpeakerJob | None:
+    """One request's speaker job; None when it asks for no speaker option or the stages are not loaded."""
+    if not s.any or stages.speakers is None:
+        return None
+    return stages.speakers.start(
+        diarize=s.diarize,
+        gender=s.gender,
+        emotion=s.emotion,
+        num_speakers=s.num_speakers,
+        min_speakers=s.min_speakers,
+        max_speakers=s.max_speakers,
+    )
+
+
 def transcribe_file(
     model: LoadedModel, source: BinaryIO, options: TranscribeOptions, stages: Stages | None = None
 ) -> PipelineResult:
@@ -69,17 +84,7 @@ def transcribe_file(
     engine, config = model.engine, model.config
     stages = stages or Stages()
     plan = options.language
-    speaker_job = None
-    if options.speakers.any and stages.speakers is not None:
-        s = options.speakers
-        speaker_job = stages.speakers.start(
-            diarize=s.diarize,
-            gender=s.gender,
-            emotion=s.emotion,
-            num_speakers=s.num_speakers,
-            min_speakers=s.min_speakers,
-            max_speakers=s.max_speakers,
-        )
+    speaker_job = start_speaker_job(stages, options.speakers)
     # Speaker labels and redaction spans are attached to words, so they need word timing.
     need_words = options.word_timestamps or options.speakers.diarize or options.redact_pii or options.redact_pci
     texts: list[str] = []

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import httpx
@@ -72,6 +73,9 @@ class ServerProcess:
                 self.process.wait()
 
 
+_Server = TypeVar("_Server", bound=ServerProcess)
+
+
 class ServerExitedError(RuntimeError):
     """The server process ended before it became healthy (e.g. a config error at start-up)."""
 
@@ -123,19 +127,23 @@ def start_server(
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )
-    server = ServerProcess(port, process, log_path)
+    return wait_healthy(ServerProcess(port, process, log_path), timeout)
+
+
+def wait_healthy(server: _Server, timeout: float, step_s: float = 0.3) -> _Server:
+    """Poll `/health` until 200; raises ServerExitedError if the process ends, RuntimeError on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerExitedError(process.returncode, server.log())
+        if server.process.poll() is not None:
+            raise ServerExitedError(server.process.returncode, server.log())
         try:
             if httpx.get(f"{server.base_url}/health", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
+        time.sleep(step_s)
     server.stop()
-    raise RuntimeError(f"server did not become healthy:\n{server.log()}")
+    raise RuntimeError(f"server did not become healthy:\n{server.log()[-4000:]}")
 
 
 def load_pcm(path: Path) -> np.ndarray:

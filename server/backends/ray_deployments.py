@@ -17,7 +17,7 @@ from ray import serve
 
 from models.audio import AudioDecodeError, iter_chunks, iter_pcm_blocks
 from models.config import PulseConfig
-from models.pipeline import PipelineResult, SpeakerOptions, TranscribeOptions, transcribe_file
+from models.pipeline import PipelineResult, SpeakerOptions, TranscribeOptions, start_speaker_job, transcribe_file
 from models.pool import PoolFull
 from models.registry import ModelRegistry
 from models.stages import Stages
@@ -94,16 +94,8 @@ def enrich(
 ) -> None:
     """Speakers and redaction on a finished transcript; the audio is cut into the same chunks as for ASR."""
     transcript = result.transcript
-    s = options.speakers
-    if s.any and stages.speakers is not None:
-        job = stages.speakers.start(
-            diarize=s.diarize,
-            gender=s.gender,
-            emotion=s.emotion,
-            num_speakers=s.num_speakers,
-            min_speakers=s.min_speakers,
-            max_speakers=s.max_speakers,
-        )
+    job = start_speaker_job(stages, options.speakers)
+    if job is not None:
         try:
             chunks = iter_chunks(iter_pcm_blocks(io.BytesIO(audio)), chunking.chunk_seconds, chunking.search_seconds)
             for offset, chunk in chunks:

@@ -1,388 +1,57 @@
 """The PostgreSQL implementation of `JobStore`: one database shared by any number of server processes.
 
-Leases are taken with `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent workers on different hosts never
-claim the same job or delivery. Audio stays on a file system every replica mounts (`<data_dir>/audio`);
-rows keep the file name relative to that directory, so replicas may mount it at different paths.
+The queries are `sql_store`'s; this module connects (a psycopg 3 pool) and names the dialect: claims take
+rows with `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent workers on different hosts never claim the same
+job or delivery, and start-up only requeues runs whose lease ran out (other replicas may be alive).
+Audio stays on a file system every replica mounts (`<data_dir>/audio`); rows keep the file name relative
+to that directory, so replicas may mount it at different paths.
 All methods are blocking; async callers wrap them in `asyncio.to_thread`.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import psycopg
 from psycopg_pool import ConnectionPool
 
 from server.jobs import requestlog
-from server.jobs.audio_files import adopt_audio, write_audio
-from server.jobs.interface import AudioSource, JobStore
 from server.jobs.pg_rows import SqliteStyle, row_factory
-from server.jobs.records import JobRecord, JobStatus, LogEntry, LogPage, NewJob, Timeseries
+from server.jobs.sql_store import JOB_SCHEMA, SqlJobStore
 
-COPY_CHUNK_BYTES = 1024 * 1024
-CLAIM_SCAN_LIMIT = 32
 # Serialises schema creation when several replicas start at once (an arbitrary constant key).
 SCHEMA_LOCK_KEY = 0x70756C7365
 POOL_MAX = 8
-BUCKET_SQL = "FLOOR(created_at / ?)::bigint"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    seq BIGSERIAL,
-    request_id TEXT PRIMARY KEY,
-    created_at DOUBLE PRECISION NOT NULL,
-    updated_at DOUBLE PRECISION NOT NULL,
-    model TEXT NOT NULL,
-    options TEXT NOT NULL,
-    audio_path TEXT,
-    owner TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    interruptions INTEGER NOT NULL DEFAULT 0,
-    result TEXT,
-    error TEXT,
-    webhook_url TEXT,
-    webhook_method TEXT NOT NULL DEFAULT 'POST',
-    webhook_extra TEXT NOT NULL DEFAULT '{}',
-    delivery_attempts INTEGER NOT NULL DEFAULT 0,
-    delivery_error TEXT,
-    next_delivery_at DOUBLE PRECISION,
-    delivered_at DOUBLE PRECISION,
-    delivery_owner TEXT,
-    delivery_lease_until DOUBLE PRECISION,
-    lease_owner TEXT,
-    lease_until DOUBLE PRECISION,
-    audio_delete_at DOUBLE PRECISION
-);
-CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs(status, created_at, seq);
-CREATE INDEX IF NOT EXISTS jobs_delivery_due ON jobs(next_delivery_at) WHERE next_delivery_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS jobs_audio_due ON jobs(audio_delete_at) WHERE audio_delete_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS request_log (
-    request_id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL DEFAULT '',
-    created_at DOUBLE PRECISION NOT NULL,
-    request_type TEXT NOT NULL,
-    model TEXT NOT NULL,
-    language TEXT NOT NULL,
-    duration DOUBLE PRECISION NOT NULL,
-    file_size BIGINT NOT NULL,
-    transcription TEXT NOT NULL,
-    word_timestamps INTEGER NOT NULL,
-    diarize INTEGER NOT NULL,
-    redact_pii INTEGER NOT NULL,
-    redact_pci INTEGER NOT NULL,
-    numerals TEXT NOT NULL,
-    keywords TEXT NOT NULL,
-    emotion_detection INTEGER NOT NULL,
-    gender_detection INTEGER NOT NULL,
-    emotions TEXT NOT NULL,
-    gender TEXT NOT NULL,
-    webhook_url TEXT NOT NULL,
-    deleted_at DOUBLE PRECISION
-);
-CREATE INDEX IF NOT EXISTS request_log_owner_time ON request_log(owner, created_at);
-"""
-
-_JOB_COLUMNS = (
-    "request_id, created_at, updated_at, model, options, audio_path, owner, status, attempts, interruptions, "
-    "result, error, webhook_url, webhook_method, webhook_extra, delivery_attempts, delivery_error, next_delivery_at, "
-    "delivered_at, lease_owner, lease_until"
-)
 
 
-class PgJobStore(JobStore):
+class PgJobStore(SqlJobStore):
     """Jobs, webhook deliveries and the request log in PostgreSQL; audio in a shared directory."""
 
+    ORDER_KEY = "seq"
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+    FOR_UPDATE = " FOR UPDATE"
+    BUCKET_SQL = "FLOOR(created_at / ?)::bigint"
+    EXPIRED_LEASES_ONLY = True
+
     def __init__(self, url: str, data_dir: Path, *, audio_retention_s: float = 0.0, pool_size: int = POOL_MAX) -> None:
-        self.data_dir = Path(data_dir)
-        self.audio_dir = self.data_dir / "audio"
-        self.audio_dir.mkdir(parents=True, exist_ok=True)
-        self.audio_retention_s = audio_retention_s
+        super().__init__(data_dir, audio_retention_s)
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, kwargs={"row_factory": row_factory}, open=True, name="pulse-jobs"
         )
         with self._tx() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
-            conn.execute(SCHEMA)
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
+            conn.conn.execute(JOB_SCHEMA.format(seq="seq BIGSERIAL, ", order_index=", seq") + requestlog.SCHEMA)
 
     @contextmanager
-    def _tx(self) -> Iterator[psycopg.Connection[Any]]:
+    def _tx(self) -> Iterator[SqliteStyle]:
         with self._pool.connection() as conn, conn.transaction():
-            yield conn
+            yield SqliteStyle(conn)
 
-    def _stored_path(self, path: Path) -> str:
-        return path.name if path.parent.resolve() == self.audio_dir.resolve() else str(path)
-
-    def _row(self, conn: psycopg.Connection[Any], request_id: str) -> JobRecord | None:
-        row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE request_id = %s", (request_id,)).fetchone()
-        return self._record(row) if row else None
-
-    def _record(self, row: Any) -> JobRecord:
-        return JobRecord(
-            request_id=row["request_id"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            model=row["model"],
-            options=json.loads(row["options"]),
-            audio_path=self.audio_dir / row["audio_path"] if row["audio_path"] else None,
-            owner=row["owner"],
-            status=JobStatus(row["status"]),
-            attempts=row["attempts"],
-            interruptions=row["interruptions"],
-            result=json.loads(row["result"]) if row["result"] else None,
-            error=row["error"],
-            webhook_url=row["webhook_url"],
-            webhook_method=row["webhook_method"],
-            webhook_extra=json.loads(row["webhook_extra"]),
-            delivery_attempts=row["delivery_attempts"],
-            delivery_error=row["delivery_error"],
-            next_delivery_at=row["next_delivery_at"],
-            delivered_at=row["delivered_at"],
-            lease_owner=row["lease_owner"],
-            lease_until=row["lease_until"],
-        )
-
-    # -- jobs ---------------------------------------------------------------------------------
-
-    def save_audio(self, request_id: str, data: AudioSource, suffix: str = "", *, move: bool = False) -> Path:
-        if isinstance(data, Path):
-            return adopt_audio(self.audio_dir, request_id, data, suffix, move=move)
-        if isinstance(data, bytes | bytearray | memoryview):
-            return write_audio(self.audio_dir, request_id, bytes(data), suffix)
-        return write_audio(self.audio_dir, request_id, iter(lambda: data.read(COPY_CHUNK_BYTES), b""), suffix)
-
-    def enqueue(self, job: NewJob) -> JobRecord:
-        now = time.time()
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT INTO jobs (request_id, created_at, updated_at, model, options, audio_path, owner, status, "
-                "webhook_url, webhook_method, webhook_extra) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    job.request_id,
-                    now,
-                    now,
-                    job.model,
-                    json.dumps(job.options),
-                    self._stored_path(Path(job.audio_path)),
-                    job.owner,
-                    JobStatus.QUEUED.value,
-                    job.webhook_url,
-                    job.webhook_method.upper(),
-                    json.dumps(job.webhook_extra),
-                ),
-            )
-            record = self._row(conn, job.request_id)
-        assert record is not None
-        return record
-
-    def claim(
-        self, worker_id: str, lease_seconds: float, max_attempts: int | None = None, max_interruptions: int | None = None
-    ) -> JobRecord | None:
-        now = time.time()
-        with self._tx() as conn:
-            for _ in range(CLAIM_SCAN_LIMIT):
-                # Rows another worker is claiming right now are skipped, not waited for.
-                row = conn.execute(
-                    "SELECT request_id, status, attempts, interruptions FROM jobs WHERE status = 'queued' "
-                    "OR (status = 'running' AND lease_until < %s) ORDER BY created_at, seq LIMIT 1 "
-                    "FOR UPDATE SKIP LOCKED",
-                    (now,),
-                ).fetchone()
-                if row is None:
-                    return None
-                # A lease that ran out means its run was cut short (crash, stall), not that it failed:
-                # the run is counted as an interruption and its attempt is given back (as in SqliteJobStore).
-                expired = 1 if row["status"] == "running" else 0
-                interruptions = row["interruptions"] + expired
-                if max_interruptions is not None and interruptions >= max_interruptions:
-                    message = f"processing was interrupted {interruptions} times (the server stopped mid-job)"
-                    self._finish_failed(conn, row["request_id"], message, now)
-                    continue
-                if max_attempts is not None and row["attempts"] - expired >= max_attempts:
-                    self._finish_failed(conn, row["request_id"], f"processing failed {row['attempts']} times", now)
-                    continue
-                conn.execute(
-                    "UPDATE jobs SET status = 'running', attempts = attempts + 1 - %s, interruptions = %s, "
-                    "lease_owner = %s, lease_until = %s, updated_at = %s WHERE request_id = %s",
-                    (expired, interruptions, worker_id, now + lease_seconds, now, row["request_id"]),
-                )
-                return self._row(conn, row["request_id"])
-        return None
-
-    def renew_lease(self, request_id: str, worker_id: str, lease_seconds: float) -> bool:
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET lease_until = %s WHERE request_id = %s AND status = 'running' AND lease_owner = %s",
-                (time.time() + lease_seconds, request_id, worker_id),
-            )
-            return cur.rowcount == 1
-
-    def release(self, request_id: str, worker_id: str) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                "UPDATE jobs SET status = 'queued', attempts = GREATEST(attempts - 1, 0), lease_owner = NULL, "
-                "lease_until = NULL, updated_at = %s WHERE request_id = %s AND status = 'running' AND lease_owner = %s",
-                (time.time(), request_id, worker_id),
-            )
-
-    def _after_final(self, conn: psycopg.Connection[Any], request_id: str, now: float) -> None:
-        conn.execute(
-            "UPDATE jobs SET next_delivery_at = CASE WHEN webhook_url IS NOT NULL THEN %s::double precision END, "
-            "audio_delete_at = CASE WHEN webhook_url IS NULL THEN %s::double precision END WHERE request_id = %s",
-            (now, now + self.audio_retention_s, request_id),
-        )
-
-    def _finish_failed(self, conn: psycopg.Connection[Any], request_id: str, error: str, now: float) -> None:
-        body = {"status": "failed", "request_id": request_id, "error": error}
-        conn.execute(
-            "UPDATE jobs SET status = 'failed', error = %s, result = %s, lease_owner = NULL, lease_until = NULL, "
-            "updated_at = %s WHERE request_id = %s",
-            (error, json.dumps(body), now, request_id),
-        )
-        self._after_final(conn, request_id, now)
-
-    def complete(self, request_id: str, worker_id: str, result: dict[str, Any]) -> bool:
-        now = time.time()
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'done', result = %s, error = NULL, lease_owner = NULL, lease_until = NULL, "
-                "updated_at = %s WHERE request_id = %s AND status = 'running' AND lease_owner = %s",
-                (json.dumps(result), now, request_id, worker_id),
-            )
-            if cur.rowcount != 1:
-                return False
-            self._after_final(conn, request_id, now)
-            return True
-
-    def fail(self, request_id: str, worker_id: str, error: str, *, retryable: bool, max_attempts: int) -> JobStatus:
-        now = time.time()
-        with self._tx() as conn:
-            row = conn.execute(
-                "SELECT attempts FROM jobs WHERE request_id = %s AND status = 'running' AND lease_owner = %s "
-                "FOR UPDATE",
-                (request_id, worker_id),
-            ).fetchone()
-            if row is None:
-                record = self._row(conn, request_id)
-                return record.status if record else JobStatus.FAILED
-            if retryable and row["attempts"] < max_attempts:
-                conn.execute(
-                    "UPDATE jobs SET status = 'queued', error = %s, lease_owner = NULL, lease_until = NULL, "
-                    "updated_at = %s WHERE request_id = %s",
-                    (error, now, request_id),
-                )
-                return JobStatus.QUEUED
-            self._finish_failed(conn, request_id, error, now)
-            return JobStatus.FAILED
-
-    def claim_delivery(self, worker_id: str, lease_seconds: float) -> JobRecord | None:
-        now = time.time()
-        with self._tx() as conn:
-            row = conn.execute(
-                "SELECT request_id FROM jobs WHERE next_delivery_at IS NOT NULL AND next_delivery_at <= %s "
-                "AND delivered_at IS NULL AND status IN ('done', 'failed') "
-                "AND (delivery_lease_until IS NULL OR delivery_lease_until < %s) ORDER BY next_delivery_at LIMIT 1 "
-                "FOR UPDATE SKIP LOCKED",
-                (now, now),
-            ).fetchone()
-            if row is None:
-                return None
-            # The attempt is counted before anything is sent, so a kill mid-send still shows it.
-            conn.execute(
-                "UPDATE jobs SET delivery_owner = %s, delivery_lease_until = %s, "
-                "delivery_attempts = delivery_attempts + 1, updated_at = %s WHERE request_id = %s",
-                (worker_id, now + lease_seconds, now, row["request_id"]),
-            )
-            return self._row(conn, row["request_id"])
-
-    def record_delivery_attempt(self, request_id: str, error: str, next_attempt_at: float | None) -> None:
-        now = time.time()
-        with self._tx() as conn:
-            conn.execute(
-                "UPDATE jobs SET delivery_error = %s, "
-                "next_delivery_at = %s, delivery_owner = NULL, delivery_lease_until = NULL, updated_at = %s "
-                "WHERE request_id = %s AND delivered_at IS NULL",
-                (error, next_attempt_at, now, request_id),
-            )
-            if next_attempt_at is None:
-                conn.execute(
-                    "UPDATE jobs SET status = 'delivery_failed', audio_delete_at = %s WHERE request_id = %s",
-                    (now + self.audio_retention_s, request_id),
-                )
-
-    def mark_delivered(self, request_id: str) -> bool:
-        now = time.time()
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'delivered', delivered_at = %s, "
-                "delivery_error = NULL, next_delivery_at = NULL, delivery_owner = NULL, delivery_lease_until = NULL, "
-                "audio_delete_at = %s, updated_at = %s WHERE request_id = %s AND delivered_at IS NULL",
-                (now, now + self.audio_retention_s, now, request_id),
-            )
-            return cur.rowcount == 1
-
-    def get(self, request_id: str) -> JobRecord | None:
+    @contextmanager
+    def _read(self) -> Iterator[SqliteStyle]:
         with self._pool.connection() as conn:
-            return self._row(conn, request_id)
-
-    def requeue_running(self) -> int:
-        """Other replicas share this database: only runs whose lease ran out are taken back."""
-        now = time.time()
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'queued', attempts = GREATEST(attempts - 1, 0), "
-                "interruptions = interruptions + 1, lease_owner = NULL, lease_until = NULL, updated_at = %s "
-                "WHERE status = 'running' AND lease_until < %s",
-                (now, now),
-            )
-            conn.execute(
-                "UPDATE jobs SET delivery_owner = NULL, delivery_lease_until = NULL WHERE delivery_lease_until < %s",
-                (now,),
-            )
-            return cur.rowcount
-
-    def audio_due(self, now: float | None = None) -> list[tuple[str, Path]]:
-        with self._pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT request_id, audio_path FROM jobs WHERE audio_delete_at IS NOT NULL AND audio_delete_at <= %s",
-                (time.time() if now is None else now,),
-            ).fetchall()
-        return [(r["request_id"], self.audio_dir / r["audio_path"]) for r in rows if r["audio_path"]]
-
-    def mark_audio_deleted(self, request_id: str) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                "UPDATE jobs SET audio_path = NULL, audio_delete_at = NULL WHERE request_id = %s", (request_id,)
-            )
-
-    def counts(self) -> dict[str, int]:
-        with self._pool.connection() as conn:
-            rows = conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
-        return {r[0]: int(r[1]) for r in rows}
-
-    # -- request log ----------------------------------------------------------------------------
-
-    def log_request(self, entry: LogEntry, *, keep_transcript: bool) -> None:
-        with self._tx() as conn:
-            requestlog.insert(SqliteStyle(conn), entry, keep_transcript=keep_transcript)
-
-    def list_logs(self, owner: str, page: int, page_size: int) -> LogPage:
-        with self._pool.connection() as conn:
-            return requestlog.page(SqliteStyle(conn), owner, page, page_size)
-
-    def delete_log(self, owner: str, request_id: str) -> None:
-        with self._tx() as conn:
-            requestlog.soft_delete(SqliteStyle(conn), owner, request_id)
-
-    def usage_timeseries(self, owner: str, start: datetime, end: datetime, granularity: str) -> Timeseries:
-        with self._pool.connection() as conn:
-            return requestlog.timeseries(SqliteStyle(conn), owner, start, end, granularity, BUCKET_SQL)
+            yield SqliteStyle(conn)
 
     def close(self) -> None:
         self._pool.close()

@@ -18,16 +18,17 @@ MAX_PAGE_SIZE = 100
 # Beyond this the row offset no longer fits SQLite's 64-bit integer (a fuzzed page=10^22 was a 500).
 MAX_PAGE = 10**9
 
+# Both job databases run this text (DOUBLE PRECISION and BIGINT have REAL and INTEGER affinity in SQLite).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS request_log (
     request_id TEXT PRIMARY KEY,
     owner TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
     request_type TEXT NOT NULL,
     model TEXT NOT NULL,
     language TEXT NOT NULL,
-    duration REAL NOT NULL,
-    file_size INTEGER NOT NULL,
+    duration DOUBLE PRECISION NOT NULL,
+    file_size BIGINT NOT NULL,
     transcription TEXT NOT NULL,
     word_timestamps INTEGER NOT NULL,
     diarize INTEGER NOT NULL,
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS request_log (
     emotions TEXT NOT NULL,
     gender TEXT NOT NULL,
     webhook_url TEXT NOT NULL,
-    deleted_at REAL
+    deleted_at DOUBLE PRECISION
 );
 CREATE INDEX IF NOT EXISTS request_log_owner_time ON request_log(owner, created_at);
 """

@@ -6,37 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.helpers import API_KEY, REPO, free_port
+from tests.helpers import API_KEY, REPO, ServerProcess, free_port, wait_healthy
 
 START_TIMEOUT_S = 600
 
 
-@dataclass
-class RayServer:
-    """The `serve --backend ray` process; same attributes the SDK and WebSocket helpers use."""
-
-    port: int
-    process: subprocess.Popen
-    log_path: Path
-    api_key: str = API_KEY
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
+class RayServer(ServerProcess):
+    """The `serve --backend ray` process; stopping it also stops the Ray instance the CLI started."""
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -69,16 +47,4 @@ def start_ray_server(config: Path, tmp: Path, env: dict[str, str] | None = None)
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ray's own processes can be stopped with the group if needed
         )
-    server = RayServer(port, process, log_path)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve --backend ray exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{server.base_url}/health", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    server.stop()
-    raise RuntimeError(f"Ray Serve app did not become healthy:\n{log_path.read_text()[-4000:]}")
+    return wait_healthy(RayServer(port, process, log_path), START_TIMEOUT_S, step_s=1)
