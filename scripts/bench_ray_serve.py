@@ -1,11 +1,15 @@
 #!/usr/bin/env python
-"""Ray Serve backend figures: pre-recorded throughput with 1 vs 2 pulse-pro replicas (1 CPU each) against the
-local backend, and a replica SIGKILLed during a load run (accepted async jobs lost, sync requests failed).
+"""Ray Serve backend figures, one run side by side: pre-recorded throughput with 1 vs 2 pulse-pro replicas
+(1 CPU each) against the local backend, a replica SIGKILLed during a load run (accepted async jobs lost, sync
+requests failed), where the CPU went (per process group), and the bare model on 1 vs 2 pinned cores.
 
 Every server is a real `pulse-server serve` process on 127.0.0.1 (`--backend local` or `--backend ray` with a
 2-CPU Ray started by the CLI); requests are sync `POST /waves/v1/stt/` of short `asr_en` clips with
-`--concurrency` clients. pulse-pro uses 1 CTranslate2 thread and 1 worker per replica in every run, so the
-local backend is the 1-replica baseline. Writes the `ray_serve` section of docs/benchmarks.md unless --no-write.
+`--concurrency` clients. pulse-pro runs 1 CTranslate2 thread, 1 worker and 1-thread OpenMP/BLAS pools per
+replica (and in the local server), so the local backend is the 1-replica baseline; `--pin` (default) binds each
+replica to its own core (`serve.models.pulse-pro.pin_cpus`). Run it under the CPU lock:
+`flock /work/coord/cpu.lock .venv/bin/python scripts/bench_ray_serve.py --requests 96 --concurrency 4 --jobs 24`.
+Writes the `ray_serve` section of docs/benchmarks.md unless --no-write.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
+from scripts.ray_serve_cpu import CLIENT, OTHER, bare_ceiling, cpu_between, cpu_name, snapshot  # noqa: E402
+from server.serve_config import THREAD_ENV_VARS  # noqa: E402
 from tests.helpers import start_server  # noqa: E402
 from tests.support.loopback import WebhookReceiver, wait_until  # noqa: E402
 from tests.support.ray_loopback import start_ray_server  # noqa: E402
@@ -45,7 +51,7 @@ def clips(count: int) -> list[tuple[bytes, float]]:
     return [audio[i % len(audio)] for i in range(count)]
 
 
-def bench_config(tmp: Path, replicas: int, max_ongoing: int) -> Path:
+def bench_config(tmp: Path, replicas: int, max_ongoing: int, pin: bool = False) -> Path:
     config = yaml.safe_load((REPO / "configs" / "ray.yaml").read_text())
     config["models"]["pulse-pro"].update(cpu_threads=1, num_workers=1)
     for stage in STAGES:  # plain ASR throughput: the stages stay unloaded
@@ -60,7 +66,9 @@ def bench_config(tmp: Path, replicas: int, max_ongoing: int) -> Path:
     serve["ingress"]["num_cpus"] = 0
     serve["stages"]["num_cpus"] = 0
     serve["models"]["pulse"]["num_cpus"] = 0
-    serve["models"]["pulse-pro"].update(num_cpus=1, num_replicas=replicas, max_ongoing_requests=max_ongoing)
+    serve["models"]["pulse-pro"].update(
+        num_cpus=1, threads=1, pin_cpus=pin, num_replicas=replicas, max_ongoing_requests=max_ongoing
+    )
     path = tmp / f"bench-{replicas}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -75,6 +83,8 @@ class LoadRun:
     wall_s: float = 0.0
     # Server-reported decode time (metadata.processing_time_ms) summed: busy / wall = decodes running at once.
     busy_s: float = 0.0
+    # CPU seconds per process group during the run (scripts/ray_serve_cpu.py).
+    cpu: Counter[str] = field(default_factory=Counter)
 
     @property
     def per_s(self) -> float:
@@ -108,16 +118,19 @@ def load(base_url: str, auth: dict[str, str], work: list[tuple[bytes, float]], c
             else:
                 run.failed[status] += 1
 
+    before = snapshot()
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, work))
     run.wall_s = time.perf_counter() - started
+    run.cpu = cpu_between(before, snapshot())
     return run
 
 
 def local_run(tmp: Path, work: list[tuple[bytes, float]], concurrency: int, max_ongoing: int, tag: str) -> LoadRun:
     config = bench_config(tmp, 1, max_ongoing)
-    local = start_server(config, tmp / f"local-{tag}.log", env={"PULSE_DATA_DIR": str(tmp / f"local-{tag}")})
+    env = {"PULSE_DATA_DIR": str(tmp / f"local-{tag}"), **{name: "1" for name in THREAD_ENV_VARS}}
+    local = start_server(config, tmp / f"local-{tag}.log", env=env)
     try:
         load(local.base_url, local.auth, work[:4], 2)  # warm-up
         return load(local.base_url, local.auth, work, concurrency)
@@ -171,23 +184,30 @@ def kill_run(server: Any, work: list[tuple[bytes, float]], jobs: int, concurrenc
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=24)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=12, help="async jobs accepted before the kill run")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True, help="pin replicas to cores")
+    parser.add_argument("--bare", type=int, default=24, help="clips per process for the bare-model ceiling (0 = skip)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     work = clips(args.requests)
+    load_before = os.getloadavg()
     runs: dict[str, LoadRun] = {}
+    bare: tuple[float, float] | None = None
     with tempfile.TemporaryDirectory(prefix="pulse-bench-ray-") as tmp_name:
         tmp = Path(tmp_name)
         max_ongoing = max(1, args.concurrency // 2)
+        if args.bare:
+            config, audio = bench_config(tmp, 1, max_ongoing), [a for a, _ in work[: args.bare]]
+            bare = tuple(bare_ceiling(config, REPO / ".cache", audio, n) for n in (1, 2))  # type: ignore[assignment]
         runs["local, 1 worker (first)"] = local_run(tmp, work, args.concurrency, max_ongoing, "first")
         for replicas in (1, 2):
             out = tmp / f"ray{replicas}"
             out.mkdir()
             env = {"PULSE_WEBHOOK_SECRET": SECRET, "PULSE_DATA_DIR": str(out / "data")}
-            server = start_ray_server(bench_config(tmp, replicas, max_ongoing), out, env)
+            server = start_ray_server(bench_config(tmp, replicas, max_ongoing, args.pin), out, env)
             try:
                 load(server.base_url, server.auth, work[:4], 2)
                 runs[f"Ray Serve, {replicas} replica(s)"] = load(server.base_url, server.auth, work, args.concurrency)
@@ -195,9 +215,9 @@ def main() -> None:
                     killed = kill_run(server, work, args.jobs, args.concurrency)
             finally:
                 server.stop()
-        # Load from other jobs drifts during a run: the local baseline is measured before and after.
+        # The local baseline is measured before and after, so drift from anything else shows.
         runs["local, 1 worker (last)"] = local_run(tmp, work, args.concurrency, max_ongoing, "last")
-    text = report(runs, killed, args, max_ongoing)
+    text = report(runs, killed, args, max_ongoing, bare, load_before)
     print(text)
     if not args.no_write:
         write_section(SECTION, text)
@@ -205,12 +225,34 @@ def main() -> None:
 
 def command(args: argparse.Namespace) -> str:
     return (
-        f".venv/bin/python scripts/bench_ray_serve.py --requests {args.requests} "
+        f"flock /work/coord/cpu.lock .venv/bin/python scripts/bench_ray_serve.py --requests {args.requests} "
         f"--concurrency {args.concurrency} --jobs {args.jobs}"
+        + ("" if args.pin else " --no-pin")
+        + ("" if args.bare == 24 else f" --bare {args.bare}")
     )
 
 
-def report(runs: dict[str, LoadRun], killed: dict[str, Any], args: argparse.Namespace, max_ongoing: int) -> str:
+def cpu_table(runs: dict[str, LoadRun]) -> str:
+    groups = sorted({g for r in runs.values() for g, s in r.cpu.items() if s / max(r.ok, 1) >= 0.005})
+    groups = [g for g in groups if g not in (CLIENT, OTHER)] + [CLIENT, OTHER]
+    head = "| CPU s per request | " + " | ".join(runs) + " |\n|---|" + "---|" * len(runs)
+    lines = [
+        f"| {g} | " + " | ".join(f"{r.cpu[g] / max(r.ok, 1):.3f}" for r in runs.values()) + " |" for g in groups
+    ]
+    total = "| **all processes** (cores busy) | " + " | ".join(
+        f"{sum(r.cpu.values()) / max(r.ok, 1):.3f} ({sum(r.cpu.values()) / r.wall_s:.2f})" for r in runs.values()
+    ) + " |"
+    return "\n".join([head, *lines, total])
+
+
+def report(
+    runs: dict[str, LoadRun],
+    killed: dict[str, Any],
+    args: argparse.Namespace,
+    max_ongoing: int,
+    bare: tuple[float, float] | None,
+    load_before: tuple[float, float, float],
+) -> str:
     rows = "\n".join(
         f"| {name} | {r.ok}/{r.requests} | {r.wall_s:.1f} | {r.per_s:.2f} | {r.audio_s / r.wall_s:.1f} "
         f"| {r.busy_s / r.ok:.2f} | {r.busy_s / r.wall_s:.2f} |"
@@ -219,28 +261,41 @@ def report(runs: dict[str, LoadRun], killed: dict[str, Any], args: argparse.Name
     local = max(runs[k].per_s for k in ("local, 1 worker (first)", "local, 1 worker (last)"))
     one, two = (runs[k].per_s for k in ("Ray Serve, 1 replica(s)", "Ray Serve, 2 replica(s)"))
     sync: LoadRun = killed["sync"]
-    decode = [r.busy_s / r.ok for r in runs.values() if r.ok]
-    quiet = ".venv/bin/python scripts/bench_ray_serve.py --requests 96 --concurrency 4 --jobs 24"
+    pinned = "each replica pinned to its own core (`pin_cpus: true`)" if args.pin else "replicas not pinned"
+    ceiling = (
+        f"- Bare model, no HTTP and no Ray (`scripts/ray_serve_cpu.py`: {args.bare} clips per process, each process "
+        f"pinned to one core, 1 thread): 1 process {bare[0]:.2f} requests/s, 2 processes {bare[1]:.2f} requests/s = "
+        f"**{bare[1] / bare[0]:.2f}×**: the most 2 replicas can gain over 1 on these two cores.\n"
+        if bare
+        else ""
+    )
     return f"""## Ray Serve backend (`scripts/bench_ray_serve.py`)
 
-Machine: {machine()}. **Shared with ~8 other developers' jobs while it ran (load average well above the
-2 cores), so every figure here is noisy**. This run: `{command(args)}`; on a quiet machine: `{quiet}`.
+Machine: {machine()}; CPU: {cpu_name()} (a KVM guest: the slower kind for CTranslate2 int8).
+Run under the shared CPU lock (`{command(args)}`); load average when it started
+{load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f} (other developers' short test runs are not
+under the lock: the "everything else" row below shows how much CPU they took during each run).
 {args.requests} sync pre-recorded pulse-pro requests (12 shortest `asr_en` clips, cycled) with {args.concurrency}
-concurrent clients; pulse-pro runs 1 CTranslate2 thread and 1 worker per replica (1 CPU each in Ray), stages off.
+concurrent clients; pulse-pro runs 1 CTranslate2 thread, 1 worker and 1-thread OpenMP/BLAS pools per replica
+(1 CPU each in Ray, {pinned}) and in the local server; stages off.
 
 | backend | ok | wall s | requests/s | audio s per s | decode s per request | decodes at once |
 |---|---|---|---|---|---|---|
 {rows}
 
 - 2 replicas vs 1: **{two / one:.2f}×** (goal ≥ 1.7×). Serve at 1 replica vs the faster local run:
-  **{(local / one - 1) * 100:+.1f} %** overhead (goal ≤ 10 %). Read both with the last two columns: the same
-  model and thread count took {min(decode):.2f}–{max(decode):.2f} s per request between runs, because the other
-  developers' load changed while this ran; "decodes at once" shows whether the replicas really ran in parallel.
-- Replica killed during load (2 replicas, max_ongoing_requests {max_ongoing} per replica): {killed["accepted"]} async jobs
+  **{(local / one - 1) * 100:+.1f} %** overhead (goal ≤ 10 %). "decode s per request" is the server-reported
+  processing time; "decodes at once" = decode time / wall time, i.e. how many replicas were really busy.
+{ceiling}- Replica killed during load (2 replicas, max_ongoing_requests {max_ongoing} per replica): {killed["accepted"]} async jobs
   accepted before the run, {killed["delivered"]} delivered, {killed["duplicates"]} delivered twice, lost
   {killed["accepted"] - killed["delivered"]}; sync requests: {sync.ok}/{sync.requests} ok, failed {dict(sync.failed)}
   (bound: the killed replica's in-flight requests ≤ {max_ongoing}). pulse-pro replica processes before/after:
   {killed["replicas_before"]}/{killed["replicas_after"]} (Serve restarts the killed one).
+
+Where the CPU went during each load run (CPU seconds per successful request, by process group; from
+`/proc` via psutil, so a process that ended mid-run — the killed replica — is not counted):
+
+{cpu_table(runs)}
 """
 
 

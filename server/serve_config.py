@@ -9,6 +9,9 @@ from pydantic import Field, model_validator
 
 from models.streaming.config import _Strict
 
+# Thread-pool sizes read from the environment by OpenMP, OpenBLAS, MKL, numexpr and onnxruntime's OpenMP builds.
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
 
 class AutoscalingBounds(_Strict):
     """Ray Serve autoscaling for one deployment (replaces a fixed `num_replicas`)."""
@@ -36,11 +39,30 @@ class DeploymentConfig(_Strict):
     # Waiting requests per deployment beyond which callers get 429 (Serve's back-pressure); -1 = unbounded.
     max_queued_requests: int = Field(32, ge=-1)
     autoscaling: AutoscalingBounds | None = None
+    # Threads of every pool in one replica (OpenMP/BLAS via the replica's environment, torch, and a model's
+    # CTranslate2 cpu_threads × num_workers); None = num_cpus rounded down, at least 1. Ray only reserves
+    # `num_cpus`: without this cap a replica's pools size themselves to the whole node.
+    threads: int | None = Field(None, ge=1)
+    # Bind each replica to `replica_threads` cores of its node that no other pinned replica on that node holds
+    # (Linux sched_setaffinity; claimed with lock files, released when the process dies), so a replica never
+    # borrows an idle core. Off = the OS scheduler places the replica's threads.
+    pin_cpus: bool = False
+
+    @property
+    def replica_threads(self) -> int:
+        return self.threads or max(1, int(self.num_cpus))
 
     def serve_options(self) -> dict[str, object]:
         """Keyword arguments for `Deployment.options()`."""
+        threads = str(self.replica_threads)
+        # Set when the replica's process starts, before numpy/OpenBLAS or torch read them.
+        env = {name: threads for name in THREAD_ENV_VARS}
         options: dict[str, object] = {
-            "ray_actor_options": {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus},
+            "ray_actor_options": {
+                "num_cpus": self.num_cpus,
+                "num_gpus": self.num_gpus,
+                "runtime_env": {"env_vars": env},
+            },
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
         }
@@ -68,6 +90,9 @@ class ServeConfig(_Strict):
     ingress: DeploymentConfig = Field(
         default_factory=lambda: DeploymentConfig(num_cpus=0.5, max_ongoing_requests=256, max_queued_requests=-1)
     )
+    # Serve's own access-log line per request in the HTTP proxy and in every replica it passes (the app's
+    # request log is separate). Off by default: on small nodes it is CPU taken from the models per request.
+    access_log: bool = False
     # One deployment per model name of `models:`; a model not listed here gets the defaults.
     models: dict[str, ModelDeploymentConfig] = Field(default_factory=dict)
     # Speaker (diarization, gender, emotion) and redaction stages of pre-recorded requests.

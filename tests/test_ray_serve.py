@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 import yaml
 
@@ -51,6 +53,18 @@ def test_serve_deployments_one_per_model_plus_stages(ray_server: RayServer) -> N
     log = ray_server.log_path.read_text()
     for name in ("ingress", "model-pulse", "model-pulse-pro", "stages"):
         assert f"Deployment(name='{name}', app='pulse')" in log
+
+
+def test_one_cpu_replica_is_held_to_one_core(ray_server: RayServer) -> None:
+    """configs/ray.yaml: pulse-pro has num_cpus 1, pin_cpus: its replica runs on one core with 1-thread pools."""
+    replicas = [
+        p for p in psutil.process_iter(["cmdline"]) if "ServeReplica:pulse:model-pulse-pro" in " ".join(p.info["cmdline"] or [])
+    ]
+    assert len(replicas) == 1
+    replica = replicas[0]
+    assert replica.environ()["OMP_NUM_THREADS"] == "1" and replica.environ()["OPENBLAS_NUM_THREADS"] == "1"
+    cores = {core for thread in replica.threads() for core in os.sched_getaffinity(thread.id)}
+    assert len(cores) == 1
 
 
 @pytest.mark.parametrize("model", ["pulse", "pulse-pro"])

@@ -20,7 +20,10 @@ def test_ray_yaml_layout() -> None:
     serve = load_config(REPO / "configs" / "ray.yaml").serve
     assert set(serve.models) == {"pulse", "pulse-pro"}
     options = serve.model("pulse-pro").serve_options()
-    assert options["num_replicas"] == 1 and options["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 0.0}
+    actor = options["ray_actor_options"]
+    assert options["num_replicas"] == 1 and (actor["num_cpus"], actor["num_gpus"]) == (1.0, 0.0)
+    # One CPU reserved = every thread pool of the replica at 1 thread.
+    assert actor["runtime_env"]["env_vars"]["OMP_NUM_THREADS"] == "1"
     assert serve.max_ingress_replicas == 1
     # A model the section does not name gets the defaults; the embedded default config has no section.
     assert serve.model("other").max_batch_size == 4
@@ -34,7 +37,8 @@ def test_autoscaling_replaces_fixed_replicas() -> None:
     options = serve.ingress.serve_options()
     assert "num_replicas" not in options and options["autoscaling_config"]["max_replicas"] == 3
     assert serve.max_ingress_replicas == 3
-    assert serve.model("pulse").serve_options()["ray_actor_options"] == {"num_cpus": 1.0, "num_gpus": 0.5}
+    actor = serve.model("pulse").serve_options()["ray_actor_options"]
+    assert (actor["num_cpus"], actor["num_gpus"]) == (1.0, 0.5)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from models.pipeline import PipelineResult, SpeakerOptions, TranscribeOptions, s
 from models.pool import PoolFull
 from models.registry import ModelRegistry
 from models.stages import Stages
+from server.backends.cpu_limits import limit_torch, model_threads, pin_process
+from server.serve_config import DeploymentConfig, ModelDeploymentConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +55,18 @@ def needs_stages(options: TranscribeOptions) -> bool:
 class ModelDeployment:
     """One public model (`pulse`, `pulse-pro`): pre-recorded requests that arrive together form a batch."""
 
-    def __init__(self, config: PulseConfig, name: str, cache_dir: Path, max_batch_size: int, wait_s: float) -> None:
-        only = config.model_copy(update={"models": {name: config.models[name]}})
+    def __init__(self, config: PulseConfig, name: str, cache_dir: Path, spec: ModelDeploymentConfig) -> None:
+        threads = spec.replica_threads
+        if spec.pin_cpus:
+            pin_process(threads)
+        # CTranslate2 sizes its pools in code: cpu_threads × num_workers fitted to the replica's share.
+        only = config.model_copy(update={"models": {name: model_threads(config.models[name], threads)}})
         self.registry = ModelRegistry.load(only, cache_dir)
         loaded = self.registry.get(name)
         assert loaded is not None
         self.model = loaded
-        self.transcribe.set_max_batch_size(max_batch_size)
-        self.transcribe.set_batch_wait_timeout_s(wait_s)
+        self.transcribe.set_max_batch_size(spec.max_batch_size)
+        self.transcribe.set_batch_wait_timeout_s(spec.batch_wait_timeout_s)
 
     async def _one(self, audio: bytes, options: TranscribeOptions) -> Outcome:
         # faster-whisper decodes one file at a time: a batch runs on the model's worker threads
@@ -115,8 +121,11 @@ def enrich(
 class StagesDeployment:
     """Speaker analysis (diarization, gender, emotion) and redaction for pre-recorded requests."""
 
-    def __init__(self, config: PulseConfig) -> None:
+    def __init__(self, config: PulseConfig, spec: DeploymentConfig) -> None:
+        if spec.pin_cpus:
+            pin_process(spec.replica_threads)
         self.stages = Stages.load(config.stages)
+        limit_torch(spec.replica_threads)
 
     async def enrich(
         self, audio: bytes, result: PipelineResult, options: TranscribeOptions, chunking: Chunking

@@ -99,9 +99,9 @@ def build_application(settings: Settings, config: PulseConfig) -> Any:
     for name in config.models:
         spec = layout.model(name)
         deployment = ModelDeployment.options(name=f"model-{name}", **spec.serve_options())
-        models[name] = deployment.bind(config, name, settings.cache_dir, spec.max_batch_size, spec.batch_wait_timeout_s)
+        models[name] = deployment.bind(config, name, settings.cache_dir, spec)
     # With every stage switched off this deployment loads nothing and is never called.
-    stages = StagesDeployment.options(name="stages", **layout.stages.serve_options()).bind(config)
+    stages = StagesDeployment.options(name="stages", **layout.stages.serve_options()).bind(config, layout.stages)
     ingress = PulseIngress.options(name="ingress", **layout.ingress.serve_options())
     return ingress.bind(settings, models, stages)
 
@@ -111,7 +111,8 @@ def app_builder(args: dict[str, str]) -> Any:
 
     Settings come from the `PULSE_*` environment of the node that builds the app (e.g. PULSE_DATABASE_URL
     from a Kubernetes Secret) and reach every replica with the bound application; `args: {config: PATH}`
-    picks the YAML. Replicas, resources and autoscaling may be overridden per deployment in the Serve config.
+    picks the YAML. Replicas, resources and autoscaling may be overridden per deployment in the Serve config;
+    `serve.access_log` is not read here: set `logging_config: {enable_access_log: ...}` in the Serve config.
     """
     settings = Settings(**({"config": args["config"]} if "config" in args else {}))
     config = load_config(settings.config)
@@ -141,8 +142,10 @@ def run(settings: Settings) -> None:
     ray.init(address=address, num_cpus=num_cpus, runtime_env=RUNTIME_ENV, include_dashboard=False)
     signal.signal(signal.SIGTERM, _interrupt)  # after ray.init, which installs its own handler
     try:
-        serve.start(http_options={"host": settings.host, "port": settings.port})
-        serve.run(build_application(settings, config), name=APP_NAME, route_prefix="/", blocking=True)
+        logging_config = {"enable_access_log": config.serve.access_log}
+        serve.start(http_options={"host": settings.host, "port": settings.port}, logging_config=logging_config)
+        app = build_application(settings, config)
+        serve.run(app, name=APP_NAME, route_prefix="/", blocking=True, logging_config=logging_config)
     except KeyboardInterrupt:
         log.info("stopping the Serve application")
     finally:
