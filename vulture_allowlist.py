@@ -27,6 +27,7 @@ _.collect  # prometheus_client calls a custom collector's collect() at scrape ti
 _.app_builder  # Ray Serve's import path for the application (configs/ray.yaml, docker/kuberay)
 _.target_ongoing_requests  # ServeConfig fields are handed to Ray Serve by name (server/serve_config.py)
 _._ordered  # pydantic model validator (server/serve_config.py)
+_._pinnable  # pydantic model validator (server/serve_config.py)
 _.metrics_model  # request.state attribute read by the metrics middleware (server/routers/openai.py)
 _.close_sent  # websockets' protocol state, set by the WebSocket protocol subclass (server/wsprotocol.py)
 _.handshake_complete

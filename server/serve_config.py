@@ -40,29 +40,33 @@ class DeploymentConfig(_Strict):
     max_queued_requests: int = Field(32, ge=-1)
     autoscaling: AutoscalingBounds | None = None
     # Threads of every pool in one replica (OpenMP/BLAS via the replica's environment, torch, and a model's
-    # CTranslate2 cpu_threads × num_workers); None = num_cpus rounded down, at least 1. Ray only reserves
-    # `num_cpus`: without this cap a replica's pools size themselves to the whole node.
+    # CTranslate2 cpu_threads × num_workers); None = num_cpus rounded down (0, i.e. less than one CPU: no cap).
+    # Ray only reserves `num_cpus`: without this cap a replica's pools size themselves to the whole node.
     threads: int | None = Field(None, ge=1)
     # Bind each replica to `replica_threads` cores of its node that no other pinned replica on that node holds
     # (Linux sched_setaffinity; claimed with lock files, released when the process dies), so a replica never
     # borrows an idle core. Off = the OS scheduler places the replica's threads.
     pin_cpus: bool = False
 
+    @model_validator(mode="after")
+    def _pinnable(self) -> DeploymentConfig:
+        if self.pin_cpus and not self.replica_threads:
+            raise ValueError("pin_cpus needs num_cpus >= 1 or threads (the cores to bind)")
+        return self
+
     @property
     def replica_threads(self) -> int:
-        return self.threads or max(1, int(self.num_cpus))
+        """Thread cap of one replica; 0 = none."""
+        return self.threads or int(self.num_cpus)
 
     def serve_options(self) -> dict[str, object]:
         """Keyword arguments for `Deployment.options()`."""
-        threads = str(self.replica_threads)
-        # Set when the replica's process starts, before numpy/OpenBLAS or torch read them.
-        env = {name: threads for name in THREAD_ENV_VARS}
+        actor: dict[str, object] = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
+        if self.replica_threads:
+            # Set when the replica's process starts, before numpy/OpenBLAS or torch read them.
+            actor["runtime_env"] = {"env_vars": {name: str(self.replica_threads) for name in THREAD_ENV_VARS}}
         options: dict[str, object] = {
-            "ray_actor_options": {
-                "num_cpus": self.num_cpus,
-                "num_gpus": self.num_gpus,
-                "runtime_env": {"env_vars": env},
-            },
+            "ray_actor_options": actor,
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
         }

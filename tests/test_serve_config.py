@@ -48,6 +48,7 @@ def test_autoscaling_replaces_fixed_replicas() -> None:
         {"models": {"pulse": {"replicas": 2}}},
         {"stages": {"num_cpus": -1}},
         {"ingress": {"autoscaling": {"min_replicas": 3, "max_replicas": 2}}},
+        {"models": {"pulse": {"num_cpus": 0.5, "pin_cpus": True}}},
     ],
 )
 def test_bad_serve_section_is_refused(section: dict) -> None:

@@ -59,8 +59,9 @@ class ModelDeployment:
         threads = spec.replica_threads
         if spec.pin_cpus:
             pin_process(threads)
+        model = config.models[name]
         # CTranslate2 sizes its pools in code: cpu_threads × num_workers fitted to the replica's share.
-        only = config.model_copy(update={"models": {name: model_threads(config.models[name], threads)}})
+        only = config.model_copy(update={"models": {name: model_threads(model, threads) if threads else model}})
         self.registry = ModelRegistry.load(only, cache_dir)
         loaded = self.registry.get(name)
         assert loaded is not None
@@ -125,7 +126,8 @@ class StagesDeployment:
         if spec.pin_cpus:
             pin_process(spec.replica_threads)
         self.stages = Stages.load(config.stages)
-        limit_torch(spec.replica_threads)
+        if spec.replica_threads:
+            limit_torch(spec.replica_threads)
 
     async def enrich(
         self, audio: bytes, result: PipelineResult, options: TranscribeOptions, chunking: Chunking
