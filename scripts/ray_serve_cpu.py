@@ -128,4 +128,4 @@ def cpu_name() -> str:
             flags = set(line.split(":", 1)[1].split())
     avx512 = sorted(f for f in flags if f.startswith("avx512"))
     simd = ["AVX2" if "avx2" in flags else "no AVX2", f"AVX-512 ({', '.join(avx512)})" if avx512 else "no AVX-512"]
-    return f"{model} ({', '.join(simd)})"
+    return f"{model}, {', '.join(simd)}"
