@@ -54,6 +54,10 @@ def clips(count: int) -> list[tuple[bytes, float]]:
 def bench_config(tmp: Path, replicas: int, max_ongoing: int, pin: bool = False) -> Path:
     config = yaml.safe_load((REPO / "configs" / "ray.yaml").read_text())
     config["models"]["pulse-pro"].update(cpu_threads=1, num_workers=1)
+    # One request per decode: with cross-request window batching the local server decodes all 4 clients'
+    # requests together while a Serve replica gets max_ongoing_requests of them, so "1 worker" and
+    # "1 replica" would not be the same work (measured: local +43 % faster with batch_size 8).
+    config["models"]["pulse-pro"]["batch"]["batch_size"] = 1
     for stage in STAGES:  # plain ASR throughput: the stages stay unloaded
         config["stages"].setdefault(stage, {})["enabled"] = False
     config["jobs"] = {
@@ -277,7 +281,9 @@ Run under the shared CPU lock (`{command(args)}`); load average when it started
 under the lock: the "everything else" row below shows how much CPU they took during each run).
 {args.requests} sync pre-recorded pulse-pro requests (12 shortest `asr_en` clips, cycled) with {args.concurrency}
 concurrent clients; pulse-pro runs 1 CTranslate2 thread, 1 worker and 1-thread OpenMP/BLAS pools per replica
-(1 CPU each in Ray, {pinned}) and in the local server; stages off.
+(1 CPU each in Ray, {pinned}) and in the local server, and decodes one request at a time (`batch.batch_size: 1`:
+with cross-request batching the local server decodes the 4 clients' requests together while a replica gets
+`max_ongoing_requests` of them, which is not the same work); stages off.
 
 | backend | ok | wall s | requests/s | audio s per s | decode s per request | decodes at once |
 |---|---|---|---|---|---|---|
