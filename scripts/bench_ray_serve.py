@@ -34,7 +34,17 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
-from scripts.ray_serve_cpu import CLIENT, OTHER, bare_ceiling, cpu_between, cpu_name, snapshot  # noqa: E402
+from scripts.ray_serve_cpu import (  # noqa: E402
+    CLIENT,
+    OTHER,
+    REPLICAS,
+    SERVE_PATH,
+    SERVER,
+    bare_ceiling,
+    cpu_between,
+    cpu_name,
+    snapshot,
+)
 from server.serve_config import THREAD_ENV_VARS  # noqa: E402
 from tests.helpers import start_server  # noqa: E402
 from tests.support.loopback import WebhookReceiver, wait_until  # noqa: E402
@@ -262,8 +272,12 @@ def report(
         f"| {r.busy_s / r.ok:.2f} | {r.busy_s / r.wall_s:.2f} |"
         for name, r in runs.items()
     )
-    local = max(runs[k].per_s for k in ("local, 1 worker (first)", "local, 1 worker (last)"))
+    fastest = max((runs[k] for k in ("local, 1 worker (first)", "local, 1 worker (last)")), key=lambda r: r.per_s)
+    local = fastest.per_s
     one, two = (runs[k].per_s for k in ("Ray Serve, 1 replica(s)", "Ray Serve, 2 replica(s)"))
+    serve1 = runs["Ray Serve, 1 replica(s)"]
+    replica_cpu = serve1.cpu[REPLICAS] / serve1.ok
+    outside = sum(serve1.cpu[g] for g in SERVE_PATH) / serve1.ok
     sync: LoadRun = killed["sync"]
     pinned = "each replica pinned to its own core (`pin_cpus: true`)" if args.pin else "replicas not pinned"
     ceiling = (
@@ -292,6 +306,9 @@ with cross-request batching the local server decodes the 4 clients' requests tog
 - 2 replicas vs 1: **{two / one:.2f}×** (goal ≥ 1.7×). Serve at 1 replica vs the faster local run:
   **{(local / one - 1) * 100:+.1f} %** overhead (goal ≤ 10 %). "decode s per request" is the server-reported
   processing time; "decodes at once" = decode time / wall time, i.e. how many replicas were really busy.
+  Per request at 1 replica, the pulse-pro replica used {replica_cpu:.2f} CPU s on its core against
+  {fastest.cpu[SERVER] / fastest.ok:.2f} for the whole local server (decode and HTTP); the Serve path outside it
+  (Ray system, controller, proxy, ingress) took {outside:.2f} CPU s more, on the other core.
 {ceiling}- Replica killed during load (2 replicas, max_ongoing_requests {max_ongoing} per replica): {killed["accepted"]} async jobs
   accepted before the run, {killed["delivered"]} delivered, {killed["duplicates"]} delivered twice, lost
   {killed["accepted"] - killed["delivered"]}; sync requests: {sync.ok}/{sync.requests} ok, failed {dict(sync.failed)}

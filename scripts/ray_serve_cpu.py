@@ -14,14 +14,23 @@ import psutil
 
 from server.serve_config import THREAD_ENV_VARS
 
+REPLICAS = "pulse-pro replicas"
+SERVER = "server process (local) / Ray driver"
+# The Serve path outside the model replicas.
+SERVE_PATH = (
+    "ingress replica (FastAPI app)",
+    "Serve HTTP proxy",
+    "Serve controller",
+    "Ray system (raylet, GCS, agents, workers)",
+)
 # (substring of the command line, group); the first match wins.
 GROUPS = (
-    ("model-pulse-pro", "pulse-pro replicas"),
-    ("ServeReplica:pulse:ingress", "ingress replica (FastAPI app)"),
-    ("ProxyActor", "Serve HTTP proxy"),
-    ("ServeController", "Serve controller"),
-    ("server.cli", "server process (local) / Ray driver"),
-    ("", "Ray system (raylet, GCS, agents, workers)"),
+    ("model-pulse-pro", REPLICAS),
+    ("ServeReplica:pulse:ingress", SERVE_PATH[0]),
+    ("ProxyActor", SERVE_PATH[1]),
+    ("ServeController", SERVE_PATH[2]),
+    ("server.cli", SERVER),
+    ("", SERVE_PATH[3]),
 )
 CLIENT = "load client (this script)"
 OTHER = "everything else on the machine"
