@@ -20,7 +20,7 @@ from models.streaming.decoder import DecodedWord, DecodeRequest, DecodeResult
 from models.streaming.jobs import DecodeJob, FinalSegment
 from models.streaming.runner import LiveEvent, SessionRunner
 from models.streaming.scheduler import DecodeScheduler
-from models.streaming.seams import SeamPolicy, drop_unvoiced, repeated_ngrams, trim_seam
+from models.streaming.seams import SeamPolicy, drop_echoes, drop_unvoiced, repeated_ngrams, trim_seam
 from models.streaming.vad import StreamingVad
 from models.transcript import Word
 from tests.helpers import DATA, JFK, load_pcm
@@ -367,3 +367,19 @@ def test_a_session_keeps_one_waiting_partial() -> None:
 
     run_scheduler(body)
 
+
+
+def test_a_run_said_again_in_no_time_is_an_echo() -> None:
+    """The AVX2 int8 decode of JFK's first phrase: the phrase again, squeezed into 60 ms at its end."""
+    first = [dw("And", 0.0, 0.52), dw("so", 0.52, 0.86), dw("my", 0.86, 1.2), dw("fellow", 1.2, 1.54),
+             dw("Americans.", 1.54, 1.96)]
+    echo = [dw("And", 1.96, 1.96), dw("so", 1.96, 1.96), dw("my", 1.96, 1.96), dw("fellow", 1.96, 1.96),
+            dw("Americans.", 1.96, 2.02)]
+    assert texts(trim_seam([], first + echo, 0.0, POLICY)) == texts(first)
+    assert texts(drop_echoes(first + echo, POLICY.max_ngram, POLICY.echo_ratio)) == texts(first)
+
+
+def test_a_phrase_really_said_twice_stays() -> None:
+    """A speaker repeating a phrase takes about as long the second time: both copies are kept."""
+    words = [dw("thank", 0.0, 0.3), dw("you", 0.3, 0.6), dw("thank", 0.7, 0.95), dw("you", 0.95, 1.2)]
+    assert texts(drop_echoes(words, POLICY.max_ngram, POLICY.echo_ratio)) == ["thank", "you", "thank", "you"]

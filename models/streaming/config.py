@@ -90,11 +90,13 @@ class SessionConfig(_Strict):
     # Seams (models/streaming/seams.py): a decode's head repeating (up to `seam_max_ngram` of) the
     # committed words just before its audio is dropped when it starts within `seam_window_seconds` of the
     # last committed word's end (one word: `echo_seconds`); so are words shorter than `min_word_seconds`
-    # at either end of a decode or in runs inside it (text without audio under it).
+    # at either end of a decode or in runs inside it (text without audio under it), and the second copy
+    # of a run a decode says twice in a row in under `seam_echo_ratio` of the first copy's time.
     seam_window_seconds: float = 1.0
     echo_seconds: float = 0.4
     min_word_seconds: float = 0.02
     seam_max_ngram: int = 8
+    seam_echo_ratio: float = 0.25
 
 
 class LiveEngineConfig(_Strict):

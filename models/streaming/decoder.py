@@ -9,7 +9,7 @@ with `batch_encode`), and generated with one batch of prompts; only requests tha
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import ctranslate2
 import numpy as np
@@ -154,7 +154,27 @@ class LiveDecoder:
         for item in items:
             if self._looping(item):
                 item.tokens = []  # still a loop ("S S S S ..."): report nothing rather than garbage
+        self._search_again(items, encoded)
         self._align(items, encoded)
+
+    def _search_again(self, items: list[_Item], encoded: np.ndarray) -> None:
+        """Greedy final-audio decodes that ended at once get one beam-search pass.
+
+        Greedy search sometimes takes end-of-text as the very first token on speech the VAD heard
+        (seen on AVX2 int8: JFK's "what your country can do for you" came back empty, beam 5 heard it).
+        """
+        rows = [n for n, i in enumerate(items) if i.request.final and i.request.greedy and not i.tokens
+                and self.config.final_beam_size > self.config.beam_size]
+        if not rows:
+            return
+        greedy = {n: items[n].request for n in rows}
+        for n in rows:
+            items[n].request = replace(greedy[n], greedy=False)
+        self._generate(items, encoded, rows)
+        for n in rows:
+            if self._looping(items[n]):
+                items[n].tokens = []
+            items[n].request = greedy[n]
 
     def _encode(self, features: np.ndarray) -> np.ndarray:
         """Encoder output of every row; one row per call unless `batch_encode` (on CPU, CTranslate2's

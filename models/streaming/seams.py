@@ -4,6 +4,8 @@ A decode of audio that starts right after already-committed words (a sealed paus
 commit point, the previous final's cut) may hear the remnant of the last committed word, or repeat
 text it was prompted with (an echo, often with zero-length timings at the seam). `trim_seam` drops,
 in this order:
+0. a run the decode says twice in a row whose second copy takes a fraction of the first's time
+   (`echo_ratio`): the decoder repeating itself into the padding, not a speaker repeating a phrase;
 1. words with (near) zero duration at either end, or in runs inside: text without audio under it;
 2. decoded words centred before the new audio's start (times are on the session timeline);
 3. a head that repeats the committed tail: the longest n-gram (n ≤ `max_ngram`) that is both the
@@ -38,6 +40,9 @@ class SeamPolicy:
     remnant_window: float = 0.4  # the same for a one-word repeat or remnant
     min_word_seconds: float = 0.02  # a leading word shorter than this has no audio under it
     max_ngram: int = 8
+    # A run said twice in a row in one decode is an echo when its second copy lasts less than this
+    # share of the first ("And so my fellow Americans." 0–1.96 s, then again at 1.96–2.02 s).
+    echo_ratio: float = 0.25
 
 
 def _keys(words: Sequence[Word | DecodedWord]) -> list[str]:
@@ -50,6 +55,24 @@ def repeated_head(tail: list[str], head: list[str], max_ngram: int) -> int:
         if tail[-n:] == head[:n] and all(tail[-n:]):
             return n
     return 0
+
+
+def drop_echoes(words: list[DecodedWord], max_ngram: int, ratio: float) -> list[DecodedWord]:
+    """Without the second copy of a run (2 ≤ n ≤ `max_ngram` words) that the decode says twice in a row
+    when that copy is squeezed into under `ratio` of the first copy's time: no audio carries it."""
+    kept = list(words)
+    n = min(max_ngram, len(kept) // 2)
+    while n >= 2:
+        keys = _keys(kept)
+        for i in range(len(kept) - 2 * n + 1):
+            first, second = kept[i : i + n], kept[i + n : i + 2 * n]
+            if keys[i : i + n] == keys[i + n : i + 2 * n] and all(keys[i : i + n]):
+                if second[-1].end - second[0].start < ratio * (first[-1].end - first[0].start):
+                    del kept[i + n : i + 2 * n]
+                    break
+        else:
+            n -= 1
+    return kept
 
 
 def drop_unvoiced(words: list[DecodedWord], min_seconds: float) -> list[DecodedWord]:
@@ -77,7 +100,7 @@ def trim_seam(
 ) -> list[DecodedWord]:
     """The decoded `words` (times relative to `offset` s on the session timeline) minus what `context` already has."""
     seam = max(offset, context[-1].end if context else offset)
-    kept = drop_unvoiced(words, policy.min_word_seconds)
+    kept = drop_unvoiced(drop_echoes(words, policy.max_ngram, policy.echo_ratio), policy.min_word_seconds)
     kept = [w for w in kept if offset + (w.start + w.end) / 2 >= seam - policy.min_word_seconds]
     if not kept or not context:
         return kept

@@ -37,7 +37,7 @@ class LiveSession:
         self.options = options
         self.vad = vad
         self.seams = SeamPolicy(config.seam_window_seconds, config.echo_seconds, config.min_word_seconds,
-                                config.seam_max_ngram)
+                                config.seam_max_ngram, config.seam_echo_ratio)
         self.max_buffer = int(max_buffer_seconds * SAMPLE_RATE)
         self.dropped_samples = 0  # audio discarded because the buffer reached `max_buffer`
         self.total = 0  # samples received on the session timeline
