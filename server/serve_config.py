@@ -106,6 +106,13 @@ class ServeConfig(_Strict):
         return self.models.get(name) or ModelDeploymentConfig()
 
     @property
+    def pinned_cores(self) -> int:
+        """Cores that pinned replicas claim at most (autoscaling: at `max_replicas`)."""
+        deployments = [self.ingress, self.stages, *self.models.values()]
+        return sum(d.replica_threads * (d.autoscaling.max_replicas if d.autoscaling else d.num_replicas)
+                   for d in deployments if d.pin_cpus)
+
+    @property
     def max_ingress_replicas(self) -> int:
         scaling = self.ingress.autoscaling
         return scaling.max_replicas if scaling else self.ingress.num_replicas

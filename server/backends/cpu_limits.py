@@ -24,7 +24,37 @@ log = logging.getLogger(__name__)
 # One lock file per core; a replica holds its cores' locks for its lifetime, the kernel drops them on exit
 # (also on SIGKILL), so a restarted replica can claim the cores of the one it replaces.
 PIN_DIR = Path(tempfile.gettempdir()) / "pulse-cpu-pins"
+# The node's cores as the process that started Ray saw them, before it kept itself off the pinned ones.
+NODE_CPUS_ENV = "PULSE_NODE_CPUS"
 _held: list[IO[bytes]] = []
+
+
+def _set_affinity(cores: set[int]) -> None:
+    """sched_setaffinity binds one thread: bind every thread of this process (new ones inherit it)."""
+    for task in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(task), cores)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def reserve_for_replicas(cores: int) -> list[int]:
+    """In the process that starts Ray, before `ray.init`: keep it (and so the Ray processes it starts, which
+    inherit its affinity) off the first `cores` cores, which pinned replicas claim. Returns the cores left to
+    everything else, or [] when pinned replicas need every core (then nothing is restricted)."""
+    node = sorted(os.sched_getaffinity(0))
+    os.environ[NODE_CPUS_ENV] = ",".join(str(core) for core in node)
+    rest = node[cores:]
+    if cores and rest:
+        _set_affinity(set(rest))
+        log.info("Ray system processes on cores %s; cores %s left to pinned replicas", rest, node[:cores])
+        return rest
+    return []
+
+
+def _node_cores() -> list[int]:
+    listed = os.environ.get(NODE_CPUS_ENV, "")
+    return [int(c) for c in listed.split(",") if c] or sorted(os.sched_getaffinity(0))
 
 
 def model_threads(config: ModelConfig, threads: int) -> ModelConfig:
@@ -48,7 +78,7 @@ def pin_process(cores: int) -> list[int]:
     """
     PIN_DIR.mkdir(exist_ok=True)
     claimed: list[tuple[int, IO[bytes]]] = []
-    for core in sorted(os.sched_getaffinity(0)):
+    for core in _node_cores():
         if len(claimed) == cores:
             break
         handle = (PIN_DIR / f"cpu{core}.lock").open("ab")
@@ -65,11 +95,6 @@ def pin_process(cores: int) -> list[int]:
         return []
     chosen = {core for core, _ in claimed}
     _held.extend(handle for _, handle in claimed)
-    # sched_setaffinity binds one thread; Ray's worker threads already exist, so each is bound.
-    for task in os.listdir("/proc/self/task"):
-        try:
-            os.sched_setaffinity(int(task), chosen)
-        except (ProcessLookupError, PermissionError):
-            pass
+    _set_affinity(chosen)  # Ray's worker threads already exist: each is bound
     log.info("pinned to cores %s", sorted(chosen))
     return sorted(chosen)

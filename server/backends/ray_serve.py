@@ -23,6 +23,7 @@ from models.audio import AudioDecodeError
 from models.config import PulseConfig
 from models.pipeline import PipelineResult, TranscribeOptions
 from models.pool import PoolFull
+from server.backends.cpu_limits import reserve_for_replicas
 from server.backends.ray_deployments import (
     BUSY,
     DECODE_ERROR,
@@ -139,6 +140,8 @@ def run(settings: Settings) -> None:
     check_layout(settings, config)
     address = config.serve.ray_address or None
     num_cpus = config.serve.num_cpus if address is None else None
+    if address is None:
+        reserve_for_replicas(config.serve.pinned_cores)
     ray.init(address=address, num_cpus=num_cpus, runtime_env=RUNTIME_ENV, include_dashboard=False)
     signal.signal(signal.SIGTERM, _interrupt)  # after ray.init, which installs its own handler
     try:
