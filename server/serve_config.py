@@ -59,12 +59,15 @@ class DeploymentConfig(_Strict):
         """Thread cap of one replica; 0 = none."""
         return self.threads or int(self.num_cpus)
 
-    def serve_options(self) -> dict[str, object]:
-        """Keyword arguments for `Deployment.options()`."""
+    def serve_options(self, pin_env: dict[str, str] | None = None) -> dict[str, object]:
+        """Keyword arguments for `Deployment.options()`; `pin_env` goes to pinned replicas' environment."""
         actor: dict[str, object] = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
         if self.replica_threads:
             # Set when the replica's process starts, before numpy/OpenBLAS or torch read them.
-            actor["runtime_env"] = {"env_vars": {name: str(self.replica_threads) for name in THREAD_ENV_VARS}}
+            env = {name: str(self.replica_threads) for name in THREAD_ENV_VARS}
+            if self.pin_cpus:
+                env.update(pin_env or {})
+            actor["runtime_env"] = {"env_vars": env}
         options: dict[str, object] = {
             "ray_actor_options": actor,
             "max_ongoing_requests": self.max_ongoing_requests,

@@ -52,6 +52,12 @@ def reserve_for_replicas(cores: int) -> list[int]:
     return []
 
 
+def node_cores_env() -> dict[str, str]:
+    """The node's core list for pinned replicas' environment (set by `reserve_for_replicas`; {} when unset)."""
+    listed = os.environ.get(NODE_CPUS_ENV)
+    return {NODE_CPUS_ENV: listed} if listed else {}
+
+
 def _node_cores() -> list[int]:
     listed = os.environ.get(NODE_CPUS_ENV, "")
     return [int(c) for c in listed.split(",") if c] or sorted(os.sched_getaffinity(0))

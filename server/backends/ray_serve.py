@@ -23,7 +23,7 @@ from models.audio import AudioDecodeError
 from models.config import PulseConfig
 from models.pipeline import PipelineResult, TranscribeOptions
 from models.pool import PoolFull
-from server.backends.cpu_limits import reserve_for_replicas
+from server.backends.cpu_limits import node_cores_env, reserve_for_replicas
 from server.backends.ray_deployments import (
     BUSY,
     DECODE_ERROR,
@@ -96,14 +96,15 @@ class PulseIngress:
 def build_application(settings: Settings, config: PulseConfig) -> Any:
     """The bound Serve application: ingress → one deployment per model (+ the stages deployment)."""
     layout = config.serve
+    pin_env = node_cores_env()
     models: dict[str, Any] = {}
     for name in config.models:
         spec = layout.model(name)
-        deployment = ModelDeployment.options(name=f"model-{name}", **spec.serve_options())
+        deployment = ModelDeployment.options(name=f"model-{name}", **spec.serve_options(pin_env))
         models[name] = deployment.bind(config, name, settings.cache_dir, spec)
     # With every stage switched off this deployment loads nothing and is never called.
-    stages = StagesDeployment.options(name="stages", **layout.stages.serve_options()).bind(config, layout.stages)
-    ingress = PulseIngress.options(name="ingress", **layout.ingress.serve_options())
+    stages = StagesDeployment.options(name="stages", **layout.stages.serve_options(pin_env)).bind(config, layout.stages)
+    ingress = PulseIngress.options(name="ingress", **layout.ingress.serve_options(pin_env))
     return ingress.bind(settings, models, stages)
 
 
