@@ -77,7 +77,7 @@ def augment(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if "securitySchemes" not in schema.get("components", {}):
         missing.append("components.securitySchemes (Bearer API key)")
     for path, methods in schema.get("paths", {}).items():
-        if path.endswith("/health"):
+        if path.endswith(("/health", "/ready")):  # probes: 200 or a 503 status report, never a client error
             continue
         for method, operation in methods.items():
             codes = set(operation.get("responses", {}))
