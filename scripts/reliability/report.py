@@ -12,7 +12,7 @@ DOC = REPO / "docs" / "reliability.md"
 HEADER = """# Reliability under abuse
 
 Written by `python -m scripts.reliability` (see README, "Reliability suite"): every figure below comes from a
-real server on 127.0.0.1 driven by real clients. Timings are from a shared 2-core machine and are noisy.
+real server on 127.0.0.1 driven by real clients. Each section names the machine it ran on.
 """
 
 
