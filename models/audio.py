@@ -182,22 +182,32 @@ def _resampled(container: av.container.InputContainer, stream: av.AudioStream, l
     """
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     fifo = av.AudioFifo()
-    frames = 0
+    produced = 0
+    broken: Exception | None = None
     try:
         for frame in container.decode(stream):
             fifo.write(_checked(frame, limits))
-            frames += 1
             if fifo.samples >= frame.sample_rate:
                 for out in resampler.resample(_finite(fifo.read())):
-                    yield out.to_ndarray().reshape(-1)
+                    pcm = out.to_ndarray().reshape(-1)
+                    produced += pcm.size
+                    yield pcm
     except AudioDecodeError:
         raise
     except (av.FFmpegError, ValueError) as exc:
-        if frames == 0:
-            raise AudioDecodeError(f"Could not decode audio: {exc.__class__.__name__} while reading the stream.") from exc
-    rest = fifo.read()
-    for out in [*(resampler.resample(_finite(rest)) if rest is not None else []), *resampler.resample(None)]:
-        yield out.to_ndarray().reshape(-1)
+        broken = exc
+    try:  # what the FIFO still holds (also after a break: a truncated upload keeps its audio)
+        rest = fifo.read()
+        for out in [*(resampler.resample(_finite(rest)) if rest is not None else []), *resampler.resample(None)]:
+            pcm = out.to_ndarray().reshape(-1)
+            produced += pcm.size
+            yield pcm
+    except AudioDecodeError:
+        raise
+    except (av.FFmpegError, ValueError) as exc:  # e.g. a frame whose rate/layout the resampler cannot set up
+        broken = broken or exc
+    if produced == 0 and broken is not None:
+        raise AudioDecodeError(f"Could not decode audio: {broken.__class__.__name__} while reading the stream.") from broken
 
 
 def decode_audio(source: BinaryIO | str, limits: DecodeLimits | None = None) -> np.ndarray:
