@@ -177,7 +177,7 @@ def sigkill(server: ServerProcess) -> float:
 class KillRun:
     workdir: Path
     cycles: int = 20
-    jobs_per_cycle: int = 3
+    jobs_per_cycle: int = 2  # one raw-body job and one by URL per server life (60 jobs took ~5 min in all)
     seed: int = 20261201
     modes: tuple[str, ...] = KILL_MODES
     settle_timeout_s: float = 300.0
