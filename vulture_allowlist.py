@@ -35,3 +35,4 @@ _.readable  # io.RawIOBase protocol (tests/support/audio_inputs.py)
 _.readinto
 _.binary_location  # selenium's ChromeOptions setting (tests/test_playground.py)
 _.handle_error  # socketserver hook, replaced to keep killed-client noise out (scripts/reliability/kill.py)
+_.__getattr__  # PEP 562 lazy module attribute: Redactor imported on first use (models/redaction/__init__.py)

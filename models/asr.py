@@ -13,7 +13,15 @@ from faster_whisper.vad import VadOptions
 
 from models.batching import DecodedSegment, WindowBatcher, WindowKey
 from models.config import DecodeConfig, ModelConfig
-from models.coverage import SAMPLE_RATE, Span, extend_to_speech_end, speech_regions, uncovered_stretches
+from models.coverage import (
+    SAMPLE_RATE,
+    SilenceGate,
+    Span,
+    extend_to_speech_end,
+    loud_spans,
+    speech_regions,
+    uncovered_stretches,
+)
 from models.languages import LanguagePlan, pick_language
 from models.transcript import Word
 from models.utterances import NO_SPACE_LANGUAGES
@@ -83,15 +91,23 @@ class WhisperEngine:
             speech_pad_ms=decode.vad_speech_pad_ms,
         )
 
-    def _language(self, audio: np.ndarray, plan: LanguagePlan, decode: DecodeConfig) -> tuple[str | None, float]:
-        """The decoding language: pinned, or detected (among the plan's candidates); None without speech."""
+    def _language(
+        self, audio: np.ndarray, plan: LanguagePlan, decode: DecodeConfig, spans: list[tuple[int, int]]
+    ) -> tuple[str | None, float]:
+        """The decoding language: pinned, or detected (among the plan's candidates); None without speech.
+
+        Detection sees only `spans` (the chunk without its long quiet stretches); none left means no speech.
+        """
         if not self.is_multilingual:
             return "en", 1.0
         if plan.pinned is not None:
             return plan.pinned, 1.0
+        if not spans:
+            return None, 0.0
+        sound = audio if spans == [(0, audio.size)] else np.concatenate([audio[lo:hi] for lo, hi in spans])
         try:
             _, _, probabilities = self.model.detect_language(
-                audio, vad_filter=decode.vad_filter, vad_parameters=self._vad(decode)
+                sound, vad_filter=decode.vad_filter, vad_parameters=self._vad(decode)
             )
         except (ValueError, IndexError):  # no speech found by VAD: nothing to detect on
             return None, 0.0
@@ -99,13 +115,25 @@ class WhisperEngine:
             return pick_language(probabilities, plan.candidates)
         return probabilities[0][0], float(probabilities[0][1])
 
-    def speech(self, audio: np.ndarray, decode: DecodeConfig) -> tuple[list[Span], list[Span]]:
-        """(VAD speech regions, the same padded for decoding) in seconds of `audio`."""
+    @staticmethod
+    def loud(audio: np.ndarray, decode: DecodeConfig) -> list[tuple[int, int]]:
+        """Sample ranges of `audio` worth a VAD pass (the energy gate of `decode`)."""
+        if not decode.vad_filter:
+            return [(0, audio.size)] if audio.size else []
+        return loud_spans(audio, SilenceGate(decode.vad_silence_gate_dbfs, decode.vad_silence_gate_seconds))
+
+    def speech(
+        self, audio: np.ndarray, decode: DecodeConfig, spans: list[tuple[int, int]] | None = None
+    ) -> tuple[list[Span], list[Span]]:
+        """(VAD speech regions, the same padded for decoding) in seconds of `audio`; only `spans` go through the VAD."""
         duration = audio.size / SAMPLE_RATE
         if not decode.vad_filter:
             return [(0.0, duration)], [(0.0, duration)]
         pad = decode.vad_speech_pad_ms / 1000
-        core = speech_regions(audio, decode.vad_threshold, decode.vad_min_silence_ms, 0, WINDOW_SECONDS - 2 * pad - 0.1)
+        core = speech_regions(
+            audio, decode.vad_threshold, decode.vad_min_silence_ms, 0, WINDOW_SECONDS - 2 * pad - 0.1,
+            spans=self.loud(audio, decode) if spans is None else spans,
+        )
         return core, pad_regions(core, pad, duration)
 
     def transcribe_chunk(
@@ -117,8 +145,9 @@ class WhisperEngine:
         requests); a speech stretch no word covers afterwards is decoded again on its own.
         """
         decode = decode or self.config.batch
-        language, language_probability = self._language(audio, options.plan, decode)
-        core, regions = self.speech(audio, decode)
+        spans = self.loud(audio, decode)
+        language, language_probability = self._language(audio, options.plan, decode, spans)
+        core, regions = self.speech(audio, decode, spans)
         if language is None or not regions:
             fallback = options.plan.pinned or (options.plan.candidates or ("en",))[0]
             return ChunkResult(text="", language=language or fallback)

@@ -50,6 +50,10 @@ class DecodeConfig(_Strict):
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 400
     vad_threshold: float = 0.5
+    # Energy gate before Silero VAD: a stretch whose peak stays under vad_silence_gate_dbfs for more than
+    # vad_silence_gate_seconds is not run through the VAD (1 s of each end still is); ≤ 2 s turns it off.
+    vad_silence_gate_dbfs: float = -60.0
+    vad_silence_gate_seconds: float = 4.0
     # Cross-request batching (models/batching.py): windows per CTranslate2 call, how long the first
     # waits for company, and a speech stretch this long with no word is re-decoded on its own.
     batch_size: int = 8
@@ -101,6 +105,9 @@ class LimitsConfig(_Strict):
     body_idle_seconds: float = 30.0
     min_body_bytes_per_second: int = 1024
     body_rate_grace_seconds: float = 30.0
+    # Slowloris: a connection whose request line and headers are not complete this long after it opened
+    # (or after its next request began) is closed, with a 408 if a request had started; 0 turns it off.
+    header_timeout_seconds: float = 30.0
 
 
 class RedactionStageConfig(RedactionConfig):

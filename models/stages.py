@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from models.config import StagesConfig
-from models.redaction import Redactor
 from models.speakers import SpeakerAnalyzer
+
+if TYPE_CHECKING:
+    from models.redaction import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ class Stages:
             log.info("speaker stages ready (diarization, gender, emotion)")
         redactor = None
         if stages.redaction.enabled:
+            from models.redaction import Redactor  # Presidio + spaCy: imported only when the stage is on
+
             redactor = Redactor(stages.redaction)
             log.info("redaction ready")
         return cls(speakers=speakers, redactor=redactor)

@@ -20,6 +20,7 @@ from server.metrics import install_metrics
 from server.middleware import RequestIdMiddleware
 from server.prerecorded import make_job_processor
 from server.routers import analytics, health, jobs, live, openai, playground, ready, stt
+from server.schemas import install_openapi
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,4 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ready.router)
     app.include_router(openai.router)
     app.include_router(playground.router)
+    install_openapi(app)
     return app

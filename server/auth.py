@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from server.errors import ApiError, is_legacy
 from server.settings import ApiKey
@@ -55,7 +56,14 @@ def check_entitlement(key: ApiKey | None, model: str) -> None:
         raise ApiError(403, f"This API key is not entitled to model '{model}'.")
 
 
-async def require_api_key(request: Request) -> str:
+# Declares `components.securitySchemes` (Bearer API key) in /openapi.json for every route that depends on
+# `require_api_key`; it never refuses anything itself (the key may also come as `?token=`).
+BEARER = HTTPBearer(auto_error=False, scheme_name="BearerApiKey", description="`Authorization: Bearer <API key>`")
+
+
+async def require_api_key(
+    request: Request, _bearer: HTTPAuthorizationCredentials | None = Depends(BEARER)
+) -> str:
     """FastAPI dependency for HTTP routes; returns the key id ('' when the server runs open)."""
     key = authenticate(request.app.state.api_keys, request.headers, request.query_params, is_legacy(request))
     request.state.api_key = key

@@ -104,6 +104,7 @@ def _serve(args: argparse.Namespace) -> None:
             sys.exit(f"pulse-server: {exc}")
         return
     from server.app import create_app
+    from server.httpprotocol import with_header_timeout
     from server.wsprotocol import PulseWebSocketProtocol
 
     try:
@@ -111,8 +112,10 @@ def _serve(args: argparse.Namespace) -> None:
     except ValueError as exc:
         sys.exit(f"pulse-server: {exc}")
     # A bounded graceful shutdown: SIGTERM does not wait forever on a request still decoding.
+    # Slowloris headers are cut off after limits.header_timeout_seconds (uvicorn has no such timeout).
+    http = with_header_timeout(app.state.config.limits.header_timeout_seconds)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, ws=PulseWebSocketProtocol,
-                timeout_graceful_shutdown=30)
+                http=http, timeout_graceful_shutdown=30)
 
 
 if __name__ == "__main__":

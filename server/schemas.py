@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fastapi import FastAPI
+
 from models.streaming.pipeline import LiveFinal
 from models.streaming.runner import FinalEvent, PartialEvent
 from models.transcript import Transcript, Utterance, Word
@@ -137,6 +139,39 @@ _LEGACY_ERROR = {
 }
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status with the spec's `SttErrorResponse` JSON body (§3.6)."""
+    return {
+        status: {"description": _ERROR_DESCRIPTIONS[status], "content": {"application/json": {"schema": _ERROR}}}
+        for status in statuses
+    }
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid parameter",
+    401: "Missing or unknown API key",
+    404: "Unknown (or another key's) request_id",
+    503: "Async jobs are not enabled",
+}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """`/openapi.json` as FastAPI builds it, without the 422s this server never sends."""
+    build = app.openapi
+    app.openapi = lambda: drop_validation_responses(build())  # type: ignore[method-assign]
+
+
+def drop_validation_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents a 422 `HTTPValidationError` on every route with parameters; this server answers invalid
+    parameters with a 400 `SttErrorResponse` (server/errors.py), so the 422s are removed from the schema."""
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            operation.get("responses", {}).pop("422", None)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    return schema
+
+
 def _query(name: str, schema: dict[str, Any], description: str = "", required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
@@ -165,6 +200,8 @@ def _stt_parameters(legacy: bool) -> list[dict[str, Any]]:
         _query("webhook_method", {"type": "string", "pattern": "^([Gg][Ee][Tt]|[Pp][Oo][Ss][Tt])$"}),
         _query("webhook_extra", {"type": "string"}, "JSON object or `k:v,k2:v2` echoed in the callback."),
         _query("token", {"type": "string"}, "API key, as an alternative to `Authorization: Bearer`."),
+        _query("numerals", {"type": "string"}, "Live-only formatting switch (§3.2): accepted and ignored on REST."),
+        _query("keywords", {"type": "string"}, "Live-only keyword boosting (§8.3): accepted and ignored on REST."),
     ]
     if not legacy:
         model = {"type": "string", "enum": ["pulse", "pulse-pro"]}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.benchlib import REPO
@@ -26,15 +28,21 @@ from tests.support.reliability.uploads import run_uploads
 from tests.support.reliability.ws_abuse import build_cases, run_ws_abuse, sample_cases
 
 PARTS = ("secrets", "fuzz", "uploads", "ws", "kill", "soak")
+# Default sizes, budgeted so the whole run takes ≤ 20 minutes on 2 cores (AMD EPYC, AVX2): each part keeps the
+# issue's counts (≥ 2,000 fuzzed requests, ≥ 500 uploads incl. 2-hour bombs, ≥ 300 WebSocket cases, 20 kills)
+# except the soak, 3 minutes instead of 10 (`--soak-seconds 600` for the long one).
+FUZZ_REQUESTS = 2000
+KILL_CYCLES = 20
+SOAK_SECONDS = 180.0
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m scripts.reliability", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="reduced sizes (a few minutes) instead of the full run")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}")
-    parser.add_argument("--fuzz-requests", type=int, help="generated requests, auth on + off (default 2000)")
-    parser.add_argument("--kill-cycles", type=int, help="kill -9 cycles (default 20)")
-    parser.add_argument("--soak-seconds", type=float, help="soak duration (default 600)")
+    parser.add_argument("--fuzz-requests", type=int, help=f"generated requests, auth on + off (default {FUZZ_REQUESTS})")
+    parser.add_argument("--kill-cycles", type=int, help=f"kill -9 cycles (default {KILL_CYCLES})")
+    parser.add_argument("--soak-seconds", type=float, help=f"soak duration (default {SOAK_SECONDS:g})")
     parser.add_argument("--live", type=int, default=2, help="N live sessions in the soak (default 2: 2 cores)")
     parser.add_argument("--prerecorded", type=int, default=1, help="M concurrent pre-recorded requests in the soak")
     parser.add_argument("--workdir", type=Path, help="logs and data (default .cache/reliability/run-<time>)")
@@ -54,6 +62,16 @@ class Suite:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.results: dict[str, bool] = {}
         self.secrets_sent = 0
+        self.timings: dict[str, float] = {}  # wall seconds per step, in run order
+
+    @contextmanager
+    def timed(self, label: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[label] = self.timings.get(label, 0.0) + time.monotonic() - started
+            print(f"  [{label}: {self.timings[label]:.0f} s]", flush=True)
 
     def emit(self, name: str, title: str, rows: list, notes: str = "", ok: bool | None = None) -> None:
         print(f"\n== {title}: {'pass' if ok else 'FAIL'}", flush=True)
@@ -69,27 +87,34 @@ class Suite:
         wanted = [p for p in ("secrets", "fuzz", "uploads", "ws") if p in self.parts]
         if not wanted:
             return
-        server = launch(self.workdir, "main", overrides=MAIN_CONFIG)
+        with self.timed("server start-ups"):
+            server = launch(self.workdir, "main", overrides=MAIN_CONFIG)
         try:
             if "secrets" in wanted:
-                self.secrets_sent = send_secrets(server, spoken_clips(REPO / ".cache" / "reliability" / "speech"))
+                with self.timed("secrets"):
+                    self.secrets_sent = send_secrets(server, spoken_clips(REPO / ".cache" / "reliability" / "speech"))
             if "fuzz" in wanted:
-                self.fuzz(server, auth=True)
+                with self.timed("fuzz"):
+                    self.fuzz(server, auth=True)
             if "uploads" in wanted:
-                self.uploads(server)
+                with self.timed("uploads"):
+                    self.uploads(server)
             if "ws" in wanted:
-                self.ws(server)
+                with self.timed("ws"):
+                    self.ws(server)
         finally:
             server.stop()
         if "fuzz" in wanted:
-            open_server = launch(self.workdir, "no-auth", auth=False)
+            with self.timed("server start-ups"):
+                open_server = launch(self.workdir, "no-auth", auth=False)
             try:
-                self.fuzz(open_server, auth=False)
+                with self.timed("fuzz"):
+                    self.fuzz(open_server, auth=False)
             finally:
                 open_server.stop()
 
     def fuzz(self, server: ServerProcess, auth: bool) -> None:
-        total = self.args.fuzz_requests or (300 if self.quick else 2000)
+        total = self.args.fuzz_requests or (300 if self.quick else FUZZ_REQUESTS)
         target = int(total * (0.7 if auth else 0.3))
         with LoopbackServer(lambda hit: (200, {"Content-Type": "audio/wav"}, b"RIFF")) as loopback:
             result = run_schema_fuzz(server, loopback.base, target=target)
@@ -130,15 +155,16 @@ class Suite:
         self.emit("ws", "WebSocket abuse", result.rows(), notes, result.ok)
 
     def kill(self) -> None:
-        cycles = self.args.kill_cycles or (2 if self.quick else 20)
+        cycles = self.args.kill_cycles or (2 if self.quick else KILL_CYCLES)
         result = KillRun(self.workdir, cycles=cycles).run()
         problems = result.lost + result.over_one_per_life + result.untruthful + result.burned
         self.emit("kill", "kill -9 during async jobs and webhook delivery", result.rows(),
                   "Jobs with problems:\n" + report.bullet(problems) if problems else "", result.ok)
 
     def soak(self) -> None:
-        seconds = self.args.soak_seconds or (60.0 if self.quick else 600.0)
-        server = launch(self.workdir, "soak")
+        seconds = self.args.soak_seconds or (60.0 if self.quick else SOAK_SECONDS)
+        with self.timed("server start-ups"):
+            server = launch(self.workdir, "soak")
         try:
             result = run_soak(server, self.workdir / "soak.wav", seconds=seconds, live=self.args.live,
                               prerecorded=self.args.prerecorded)
@@ -161,15 +187,24 @@ class Suite:
         started = time.monotonic()
         self.main_server_parts()
         if "kill" in self.parts:
-            self.kill()
+            with self.timed("kill"):
+                self.kill()
         if "soak" in self.parts:
-            self.soak()
+            with self.timed("soak"):
+                self.soak()
         if "secrets" in self.parts:
-            self.secrets()  # last: greps what every part wrote
-        minutes = (time.monotonic() - started) / 60
-        print(f"\nreliability suite: {minutes:.1f} min, workdir {self.workdir}", flush=True)
+            with self.timed("secrets"):
+                self.secrets()  # last: greps what every part wrote
+        total = time.monotonic() - started
+        print(f"\nreliability suite: {total / 60:.1f} min, workdir {self.workdir}", flush=True)
+        for label, seconds in self.timings.items():
+            print(f"  {label}: {seconds:.0f} s")
         for name, ok in self.results.items():
             print(f"  {name}: {'pass' if ok else 'FAIL'}")
+        if not self.args.no_doc:
+            rows = [(label, f"{seconds:.0f} s ({seconds / 60:.1f} min)") for label, seconds in self.timings.items()]
+            rows.append(("total (one command, parts in sequence)", f"{total:.0f} s ({total / 60:.1f} min)"))
+            report.write_part("timing", "Wall time per part", rows, ok=None)
         return 0 if all(self.results.values()) else 1
 
 

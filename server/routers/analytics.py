@@ -12,6 +12,7 @@ from server.errors import ApiError
 from server.jobs.records import owner_of
 from server.jobs.requestlog import LogQueryError
 from server.routers.jobs import jobs_service
+from server.schemas import error_responses
 
 router = APIRouter()
 
@@ -33,7 +34,7 @@ def _when(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@router.get("/waves/v1/analytics/asr/logs")
+@router.get("/waves/v1/analytics/asr/logs", responses=error_responses(400, 401, 503))
 async def list_logs(
     request: Request,
     page: int = 1,
@@ -50,14 +51,14 @@ async def list_logs(
     return JSONResponse(result.to_wire())
 
 
-@router.delete("/waves/v1/analytics/asr/history/{request_id}")
+@router.delete("/waves/v1/analytics/asr/history/{request_id}", responses=error_responses(401, 503))
 async def delete_history(request_id: str, request: Request, api_key: str = Depends(require_api_key)) -> JSONResponse:
     """E7: soft delete; unknown or already deleted ids still answer success."""
     await jobs_service(request).delete_log(owner_of(api_key), request_id)
     return JSONResponse({"status": "success"})
 
 
-@router.get("/waves/v1/analytics/asr/usage/timeseries")
+@router.get("/waves/v1/analytics/asr/usage/timeseries", responses=error_responses(400, 401, 503))
 async def usage_timeseries(
     request: Request,
     from_: str | None = Query(None, alias="from"),

@@ -9,6 +9,7 @@ from server.auth import require_api_key
 from server.errors import ApiError
 from server.jobs.records import owner_of
 from server.jobs.worker import JobsService
+from server.schemas import error_responses
 
 router = APIRouter()
 
@@ -20,7 +21,7 @@ def jobs_service(request: Request) -> JobsService:
     return service
 
 
-@router.get("/waves/v1/stt/jobs/{request_id}")
+@router.get("/waves/v1/stt/jobs/{request_id}", responses=error_responses(401, 404, 503))
 async def get_job(request_id: str, request: Request, api_key: str = Depends(require_api_key)) -> JSONResponse:
     job = await jobs_service(request).get(request_id)
     # Another key's job answers exactly like an unknown one, so ids cannot be probed.

@@ -32,6 +32,21 @@ ERROR_TYPES = {401: "invalid_request_error", 403: "permission_error", 429: "rate
 ERROR_CODES = {401: "invalid_api_key", 429: "rate_limit_exceeded"}
 
 
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "properties": {
+        "message": {"type": "string"}, "type": {"type": "string"}, "param": {"type": ["string", "null"]},
+        "code": {"type": ["string", "null"]}}, "required": ["message", "type"]}},
+    "required": ["error"],
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for these routes: OpenAI's error body on each status."""
+    return {s: {"description": "OpenAI-shaped error", "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+            for s in statuses}
+
+
 class OpenAIError(ApiError):
     """An ApiError that also names the offending form field and an OpenAI error code."""
 
@@ -233,12 +248,12 @@ async def _answer(request: Request, task: str, key: Any, form: FormData) -> Resp
     return render(result, response_format, granularities, task, decode.temperature[0])
 
 
-@router.post("/audio/transcriptions")
+@router.post("/audio/transcriptions", responses=_errors(400, 401, 403, 413, 429))
 async def transcriptions(request: Request) -> Response:
     return await _audio(request, "transcribe")
 
 
-@router.post("/audio/translations")
+@router.post("/audio/translations", responses=_errors(400, 401, 403, 413, 429))
 async def translations(request: Request) -> Response:
     return await _audio(request, "translate")
 
@@ -247,13 +262,13 @@ def _model_card(name: str) -> dict[str, Any]:
     return {"id": name, "object": "model", "created": 0, "owned_by": "pulse-server"}
 
 
-@router.get("/models")
+@router.get("/models", responses=_errors(401))
 async def models(request: Request) -> dict[str, Any]:
     _authorize(request)
     return {"object": "list", "data": [_model_card(name) for name in sorted(_model_names(request))]}
 
 
-@router.get("/models/{name}")
+@router.get("/models/{name}", responses=_errors(401, 404))
 async def model(request: Request, name: str) -> dict[str, Any]:
     _authorize(request)
     if name not in _model_names(request):

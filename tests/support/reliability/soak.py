@@ -29,7 +29,7 @@ from tests.support.reliability.common import (
 )
 
 CHUNK_S = 0.1
-SLOW_CLIENT_LIMIT_S = 120.0
+SLOW_CLIENT_LIMIT_S = 90.0  # the server's own limits are 30 s (limits.header_timeout_seconds, body_idle_seconds)
 
 
 @dataclass
@@ -37,6 +37,7 @@ class SlowClient:
     kind: str
     cut_off_after_s: float | None  # None: still connected at the limit
     health_max_s: float
+    answer: str = ""  # the server's status line when it answered before hanging up
 
 
 @dataclass
@@ -78,7 +79,8 @@ class SoakReport:
             ("ERROR/traceback lines in the server log", len(self.log_lines)),
         ]
         for client in self.slow_clients:
-            cut = f"cut off after {client.cut_off_after_s:.0f} s" if client.cut_off_after_s is not None else (
+            how = f" ({client.answer})" if client.answer else " (closed)"
+            cut = f"cut off after {client.cut_off_after_s:.0f} s{how}" if client.cut_off_after_s is not None else (
                 f"NOT cut off within {SLOW_CLIENT_LIMIT_S:.0f} s")
             rows.append((f"slow client: {client.kind}", f"{cut}; /health max {client.health_max_s:.2f} s meanwhile"))
         return rows
@@ -146,24 +148,27 @@ def slow_client(server: ServerProcess, kind: str) -> SlowClient:
         drip = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * int(SLOW_CLIENT_LIMIT_S)
     start = time.monotonic()
     cut: float | None = None
+    answer = ""
     try:
         for byte in drip:
             if time.monotonic() - start > SLOW_CLIENT_LIMIT_S:
                 break
             sock.sendall(bytes([byte]))
             try:
-                if sock.recv(4096) == b"":
-                    cut = time.monotonic() - start
-                    break
+                reply = sock.recv(4096)
             except TimeoutError:
-                pass  # nothing from the server this second: go on dripping
+                reply = None  # nothing from the server this second: go on dripping
+            if reply is not None:  # an answer (e.g. 408) or the connection closed: cut off either way
+                cut = time.monotonic() - start
+                answer = reply.split(b"\r\n", 1)[0].decode("latin-1")
+                break
             if len(latencies) < time.monotonic() - start:
                 latencies.append(health_latency(server, timeout_s=10))
     except OSError:
         cut = time.monotonic() - start
     finally:
         sock.close()
-    return SlowClient(kind, cut, max(latencies, default=0.0))
+    return SlowClient(kind, cut, max(latencies, default=0.0), answer)
 
 
 async def _load(server: ServerProcess, pcm: bytes, wav: bytes, until: float, n: int, m: int, report: SoakReport) -> None:
