@@ -25,10 +25,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
+from scripts.benchlib import DATA, REPO, cpu_description, machine, manifest, write_section  # noqa: E402
 from scripts.prerecorded_scoring import (  # noqa: E402
     corpus_wer,
-    cpu_summary,
     digits_after_itn,
     response_coverage,
     response_der,
@@ -154,7 +153,7 @@ def report(args: argparse.Namespace, runs: list[dict], sets: dict[str, list[dict
     lines = [
         "## Pre-recorded (`scripts/bench_prerecorded.py`)",
         "",
-        f"CPU: {cpu_summary()}. Machine: {machine()}. Config: `{config}`. Command: `{command(args)}`.",
+        f"CPU: {cpu_description()}. Machine: {machine()}. Config: `{config}`. Command: `{command(args)}`.",
         f"{len(runs)} passes in one run (columns `1 / 2`); WER after Whisper's English normaliser on both sides. "
         "Sets: " + "; ".join(f"{name} {len(rows)} files" for name, rows in sets.items() if name != "concurrency") + ".",
         "",
@@ -234,7 +233,7 @@ def main() -> None:
     parser.add_argument("--note", help="a line appended to the section (e.g. what else ran on the machine)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
-    print(f"CPU: {cpu_summary()}", flush=True)
+    print(f"CPU: {cpu_description()}", flush=True)
     config = load_config(args.config)
     models = args.models or list(config.models)
     sets = select_sets(manifest("asr_en.jsonl"), telephone_set(), args.limit)

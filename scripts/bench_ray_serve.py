@@ -33,7 +33,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib import DATA, REPO, machine, manifest, write_section  # noqa: E402
+from scripts.benchlib import DATA, REPO, cpu_description, machine, manifest, write_section  # noqa: E402
 from scripts.ray_serve_cpu import (  # noqa: E402
     CLIENT,
     OTHER,
@@ -42,7 +42,6 @@ from scripts.ray_serve_cpu import (  # noqa: E402
     SERVER,
     bare_ceiling,
     cpu_between,
-    cpu_name,
     snapshot,
 )
 from server.serve_config import THREAD_ENV_VARS  # noqa: E402
@@ -289,7 +288,7 @@ def report(
     )
     return f"""## Ray Serve backend (`scripts/bench_ray_serve.py`)
 
-Machine: {machine()}; CPU: {cpu_name()} (a KVM guest: the slower kind for CTranslate2 int8).
+Machine: {machine()}; CPU: {cpu_description()} (a KVM guest: the slower kind for CTranslate2 int8).
 Run under the shared CPU lock (`{command(args)}`); load average when it started
 {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f} (other developers' short test runs are not
 under the lock: the "everything else" row below shows how much CPU they took during each run).

@@ -16,8 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.benchlib import machine, write_section  # noqa: E402
-from scripts.ray_serve_cpu import cpu_name  # noqa: E402
+from scripts.benchlib import cpu_description, machine, write_section  # noqa: E402
 from tests.support.shared_queue import SharedQueueRun, run  # noqa: E402
 
 SECTION = "shared_queue"
@@ -27,7 +26,7 @@ def report(result: SharedQueueRun, command: str) -> str:
     duplicates = sum(1 for c in result.deliveries.values() if c > 1)
     return f"""## Two server processes, one PostgreSQL queue (`scripts/bench_shared_queue.py`)
 
-Machine: {machine()}; CPU: {cpu_name()}. Run under the shared CPU lock (`flock /work/coord/cpu.lock`);
+Machine: {machine()}; CPU: {cpu_description()}. Run under the shared CPU lock (`flock /work/coord/cpu.lock`);
 other developers' short test runs may still have run, so the times are noisy; the counts are not.
 Two `pulse-server serve` processes (embedded default config, 1 job worker each) share one PostgreSQL 15
 (`PULSE_DATABASE_URL`, started by the script with default durability) and one data dir (accepted audio).

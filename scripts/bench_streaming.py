@@ -43,12 +43,11 @@ from scripts.bench_streaming_setup import (  # noqa: E402
     Clip,
     Sequence,
     continuous,
-    cpu_info,
     floor_seconds,
     load_clips,
     start,
 )
-from scripts.benchlib import REPO, machine, percentile, write_section  # noqa: E402
+from scripts.benchlib import REPO, cpu_description, machine, percentile, write_section  # noqa: E402
 
 KEY = "sk_bench"
 FRAME = 320  # 20 ms at 16 kHz
@@ -330,7 +329,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     Path("/tmp/bench_streaming").mkdir(exist_ok=True)
-    cpu = cpu_info()
+    cpu = cpu_description()
     print(cpu, flush=True)
     items = load_clips(args.clips)
     floors = floor_seconds(items, continuous(items, 15.0, 18.0))

@@ -18,22 +18,12 @@ from models.weights import resolve_weights
 from scripts.benchlib import DATA, REPO, manifest
 from server.config import load_config
 
-SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile")
-
 
 @dataclass
 class Clip:
     name: str
     pcm: np.ndarray
     text: str
-
-
-def cpu_info() -> str:
-    """CPU model and the SIMD flags CTranslate2's kernels depend on, from /proc/cpuinfo."""
-    text = Path("/proc/cpuinfo").read_text()
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "?")
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return f"{model}; {os.cpu_count()} cores; SIMD: {' '.join(f for f in SIMD_FLAGS if f in flags) or 'none'}"
 
 
 def load(path: Path) -> np.ndarray:

@@ -13,20 +13,6 @@ from models.text import itn_text
 from tests.helpers import normalise
 
 COLLAR = 0.25
-SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_int8")
-
-
-def cpu_summary() -> str:
-    """CPU model name and the SIMD flags CTranslate2's kernels care about (from /proc/cpuinfo)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown CPU"
-    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
-    flags = re.search(r"^flags\s*:\s*(.+)$", info, re.M)
-    present = set(flags.group(1).split()) if flags else set()
-    simd = [f for f in SIMD_FLAGS if f in present]
-    return f"{model.group(1).strip() if model else 'unknown CPU'} ({', '.join(simd) or 'no SIMD flags found'})"
 
 
 def corpus_wer(refs: list[str], hyps: list[str]) -> float:

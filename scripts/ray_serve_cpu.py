@@ -127,14 +127,3 @@ def _all_waiting(procs: list[mp.process.BaseProcess]) -> bool:
     )
 
 
-def cpu_name() -> str:
-    """CPU model and the SIMD flags that matter for CTranslate2 int8 (AVX2 / AVX-512)."""
-    model, flags = "unknown CPU", set()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name") and model == "unknown CPU":
-            model = line.split(":", 1)[1].strip()
-        elif line.startswith("flags") and not flags:
-            flags = set(line.split(":", 1)[1].split())
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    simd = ["AVX2" if "avx2" in flags else "no AVX2", f"AVX-512 ({', '.join(avx512)})" if avx512 else "no AVX-512"]
-    return f"{model}, {', '.join(simd)}"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-from scripts.benchlib import REPO, machine
+from scripts.benchlib import REPO, cpu_description, machine
 
 DOC = REPO / "docs" / "reliability.md"
 HEADER = """# Reliability under abuse
@@ -14,18 +13,6 @@ HEADER = """# Reliability under abuse
 Written by `python -m scripts.reliability` (see README, "Reliability suite"): every figure below comes from a
 real server on 127.0.0.1 driven by real clients. Each section names the machine it ran on.
 """
-
-
-def cpu() -> str:
-    """The CPU model and its widest vector extension (figures differ a lot between AVX2 and AVX-512 machines)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown CPU"
-    name = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
-    flags = set((re.search(r"^flags\s*:\s*(.+)$", info, re.M) or re.search("()", "")).group(1).split())
-    vector = "AVX-512" if "avx512f" in flags else "AVX2, no AVX-512" if "avx2" in flags else "no AVX2"
-    return f"{name.group(1).strip() if name else 'unknown CPU'} ({vector})"
 
 
 def table(rows: list[tuple[str, Any]]) -> str:
@@ -37,7 +24,7 @@ def table(rows: list[tuple[str, Any]]) -> str:
 def write_part(name: str, title: str, rows: list[tuple[str, Any]], notes: str = "", ok: bool | None = None) -> None:
     """Replace (or append) the `name` section of docs/reliability.md."""
     verdict = "" if ok is None else (" — pass" if ok else " — FAIL")
-    body = f"## {title}{verdict}\n\n_{cpu()}, {machine()}_\n\n{table(rows)}\n" + (f"\n{notes.strip()}\n" if notes.strip() else "")
+    body = f"## {title}{verdict}\n\n_{cpu_description()}, {machine()}_\n\n{table(rows)}\n" + (f"\n{notes.strip()}\n" if notes.strip() else "")
     text = DOC.read_text() if DOC.exists() else HEADER
     block = f"<!-- BEGIN {name} -->\n{body.strip()}\n<!-- END {name} -->"
     pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
