@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
@@ -95,8 +96,28 @@ class LoopbackServer:
         self.httpd.server_close()
 
 
+class HookOnLoopback:
+    """A webhook receiver answering on its own `LoopbackServer`: its URL, and `with` starts/stops it."""
+
+    server: LoopbackServer | None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.base + "/hook"
+
+    def __enter__(self) -> Self:
+        assert self.server is not None
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.__exit__(*exc)
+
+
 @dataclass
-class WebhookReceiver:
+class WebhookReceiver(HookOnLoopback):
     """Counts callbacks by request_id; answers from a per-job script of statuses, then 200."""
 
     secret: str
@@ -113,11 +134,6 @@ class WebhookReceiver:
         status = planned.pop(0) if planned else 200
         headers = {"Retry-After": self.retry_after} if self.retry_after and status in (429, 503) else {}
         return status, headers, b"{}"
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.base + "/hook"
 
     @property
     def hits(self) -> list[Hit]:
@@ -138,15 +154,6 @@ class WebhookReceiver:
     @staticmethod
     def query(hit: Hit) -> dict[str, str]:
         return dict(parse_qsl(hit.query, keep_blank_values=True))
-
-    def __enter__(self) -> WebhookReceiver:
-        assert self.server is not None
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.__exit__(*exc)
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0, step_s: float = 0.02) -> bool:

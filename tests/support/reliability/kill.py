@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from tests.helpers import DATA, ServerProcess, manifest
-from tests.support.loopback import Hit, LoopbackServer, Reply, wait_until
+from tests.support.loopback import Hit, HookOnLoopback, LoopbackServer, Reply, wait_until
 from tests.support.reliability.common import auth_headers, launch
 
 # The model and stages the jobs here do not use: left out, so each restart is quicker. A short lease (renewed
@@ -41,7 +41,7 @@ def job_clips(count: int) -> list[Path]:
 
 
 @dataclass
-class HoldingReceiver:
+class HoldingReceiver(HookOnLoopback):
     """Webhook receiver on 127.0.0.1 that records each POST on arrival and holds some 200s for a while."""
 
     hold_probability: float
@@ -69,26 +69,12 @@ class HoldingReceiver:
             self.holding.clear()
         return 200, {}, b"{}"
 
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.base + "/hook"
-
     def by_job(self) -> dict[str, list[tuple[float, int]]]:
         jobs: dict[str, list[tuple[float, int]]] = defaultdict(list)
         with self.lock:
             for at, request_id, attempt in self.arrivals:
                 jobs[request_id].append((at, attempt))
         return jobs
-
-    def __enter__(self) -> HoldingReceiver:
-        assert self.server is not None
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.__exit__(*exc)
 
 
 @dataclass
