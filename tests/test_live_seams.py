@@ -263,6 +263,8 @@ class StubBatchDecoder:
     def __init__(self, gate: threading.Event | None = None) -> None:
         self.gate = gate
         self.batches: list[list[str]] = []
+        self.started = 0
+        self._lock = threading.Lock()
 
     def beam_size(self, request: DecodeRequest) -> int:
         return 5 if request.final and not request.greedy else 1
@@ -271,7 +273,9 @@ class StubBatchDecoder:
         return max(500, samples // 160 + 200)
 
     def decode_batch(self, requests: list[DecodeRequest]) -> list[DecodeResult]:
-        if self.gate is not None and not self.batches:
+        with self._lock:
+            first, self.started = self.started == 0, self.started + 1
+        if self.gate is not None and first:
             self.gate.wait(30)
         self.batches.append([r.prompt for r in requests])
         return [DecodeResult([DecodedWord(" " + r.prompt, 0.0, 0.5, 1.0)], "en") for r in requests]
@@ -287,7 +291,7 @@ def run_scheduler(body: Callable[[DecodeScheduler, StubBatchDecoder, threading.E
     decoder = StubBatchDecoder(gate)
 
     async def go() -> None:
-        scheduler = DecodeScheduler(LiveServerConfig(**config))  # type: ignore[arg-type]
+        scheduler = DecodeScheduler(LiveServerConfig(**{"decode_workers": 1, "gather_ms": 20, **config}))  # type: ignore[arg-type]
         await body(scheduler, decoder, gate)  # type: ignore[misc]
         scheduler.shutdown()
 
@@ -300,8 +304,8 @@ def test_finals_due_together_share_one_call_and_go_before_partials() -> None:
         running = asyncio.ensure_future(scheduler.run_final("a", decoder, request("running", True)))  # type: ignore[arg-type]
         await asyncio.sleep(0.05)
         partial = asyncio.ensure_future(scheduler.run_partial("b", decoder, request("partial-b", False)))  # type: ignore[arg-type]
-        spec = asyncio.ensure_future(
-            scheduler.run_partial("a#prefinal", decoder, request("spec-a", True, greedy=True)))  # type: ignore[arg-type]
+        spec = asyncio.ensure_future(scheduler.run_partial(  # type: ignore[arg-type]
+            "a#prefinal", decoder, request("spec-a", True, greedy=True), droppable=False))
         finals = [asyncio.ensure_future(scheduler.run_final(k, decoder, request(f"final-{k}", True)))  # type: ignore[arg-type]
                   for k in "cde"]
         await asyncio.sleep(0.01)
@@ -311,9 +315,39 @@ def test_finals_due_together_share_one_call_and_go_before_partials() -> None:
         assert [r.text for r in results] == ["running", "partial-b", "spec-a", "final-c", "final-d", "final-e"]
 
     decoder = run_scheduler(body)
-    # Beam-search finals batch together; the promoted greedy speculative decode goes next (finals lane)
-    # and takes the greedy partial along.
-    assert decoder.batches == [["running"], ["final-c", "final-d", "final-e"], ["spec-a", "partial-b"]]
+    # Beam-search finals batch together; the promoted greedy speculative decode goes next (finals
+    # lane) without the greedy partial: a final waits on it.
+    assert decoder.batches == [["running"], ["final-c", "final-d", "final-e"], ["spec-a"], ["partial-b"]]
+
+
+def test_partials_run_apart_from_speculative_finals_and_few_at_a_time() -> None:
+    async def body(scheduler: DecodeScheduler, decoder: StubBatchDecoder, gate: threading.Event) -> None:
+        running = asyncio.ensure_future(scheduler.run_final("a", decoder, request("running", True)))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        partials = [asyncio.ensure_future(scheduler.run_partial(k, decoder, request(f"p-{k}", False)))  # type: ignore[arg-type]
+                    for k in "bcde"]
+        spec = asyncio.ensure_future(scheduler.run_partial(  # type: ignore[arg-type]
+            "f#prefinal", decoder, request("spec-f", True, greedy=True), droppable=False))
+        await asyncio.sleep(0.01)
+        gate.set()
+        await asyncio.gather(running, spec, *partials)
+
+    decoder = run_scheduler(body, max_partial_batch=3)
+    # Same beam size, yet the speculative decode a final may wait on runs without the partials,
+    # and the partials go at most three to a call.
+    assert decoder.batches == [["running"], ["spec-f"], ["p-b", "p-c", "p-d"], ["p-e"]]
+
+
+def test_a_final_does_not_wait_for_a_running_partial_call_with_two_workers() -> None:
+    async def body(scheduler: DecodeScheduler, decoder: StubBatchDecoder, gate: threading.Event) -> None:
+        partial = asyncio.ensure_future(scheduler.run_partial("a", decoder, request("partial-a", False)))  # type: ignore[arg-type]
+        await asyncio.sleep(0.1)  # the partial's call is running (held by the gate)
+        final = await asyncio.wait_for(scheduler.run_final("b", decoder, request("final-b", True)), 5)  # type: ignore[arg-type]
+        assert final.text == "final-b" and not partial.done()
+        gate.set()
+        assert (await partial).text == "partial-a"  # type: ignore[union-attr]
+
+    assert run_scheduler(body, decode_workers=2).batches == [["final-b"], ["partial-a"]]  # in order of completion
 
 
 def test_max_batch_one_runs_each_request_alone() -> None:

@@ -35,6 +35,9 @@ class DecoderConfig(_Strict):
     # A final re-decodes its whole segment once: wider search, room for a long segment's tokens.
     final_beam_size: int = 5
     final_max_new_tokens: int = 224
+    # No decode generates more tokens than this per second of its audio (plus a few): fast speech is
+    # ~3-4 words, ~5 tokens a second, so only a decode looping on itself reaches it.
+    max_tokens_per_second: float = 8.0
     # Speculative final decodes (at pauses) search greedily: they wait in the partial lane and a
     # running decode cannot be pre-empted by another session's final.
     greedy_speculative: bool = True
@@ -128,12 +131,22 @@ class LiveServerConfig(_Strict):
 
     max_sessions: int = 64
     idle_timeout_seconds: float = 30.0
-    # Decode threads; each runs one batched CTranslate2 call at a time.
-    decode_workers: int = 1
+    # Decode threads; each runs one batched CTranslate2 call at a time (the live model instance gets as
+    # many CTranslate2 workers). Two let a final start while a partial call runs: on 2 AVX2 cores, 8
+    # sessions' finalize→final p95 went 2.5 → 1.9–2.2 s with 1 → 2 workers (scripts/bench_streaming.py).
+    decode_workers: int = 2
     # Decodes due together (across sessions) run as one batch of at most `max_batch` requests
-    # (1 = no batching). An idle worker waits up to `gather_ms` for more requests to join.
+    # (1 = no batching). An idle worker waits up to `gather_ms` for more requests to join: 60 ms lets
+    # finalizes sent in the same instant share one call (8 sessions' p95 2.5–3.6 s at 20 ms, 2.3–2.8 s at 60).
     max_batch: int = 8
-    gather_ms: int = 20
+    gather_ms: int = 60
+    # Partials of at most this many sessions share a call, so a final that arrives meanwhile waits for a
+    # short one; partials never join a call with finals or speculative final decodes.
+    max_partial_batch: int = 4
+    # All sessions' partials together take at most this share of the decode workers' time: each
+    # session's partials are spaced out (never closer than its `partial_interval_seconds`) by
+    # sessions × measured seconds per partial ÷ (share × workers), on whatever CPU this runs.
+    partial_share: float = 0.5
     # Requests join a batch only if their encoder window is at most this × the first one's
     # (padding short audio to a long window costs encoder time).
     batch_window_ratio: float = 2.0

@@ -25,6 +25,7 @@ HOP = 160  # feature frames are 10 ms
 FULL_WINDOW_FRAMES = 3000
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+TOKEN_SLACK = 8  # tokens allowed beyond `max_tokens_per_second` (very short audio, punctuation)
 
 
 @dataclass
@@ -228,8 +229,7 @@ class LiveDecoder:
 
     def _generate_group(self, items: list[_Item], encoded: np.ndarray, rows: list[int], prompts: list[list[int]]) -> None:
         chosen = [items[n] for n in rows]
-        new_tokens = max(self.config.final_max_new_tokens if i.request.final else self.config.max_new_tokens
-                         for i in chosen)
+        new_tokens = max(self._token_budget(i) for i in chosen)
         suppress = get_suppressed_tokens(self._tokenizer(chosen[0].language), [-1])
         results = self._fw.model.generate(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded[rows])),
@@ -246,6 +246,13 @@ class LiveDecoder:
             item.tokens = [t for t in result.sequences_ids[0] if t < eot]
             item.no_speech = result.no_speech_prob
             item.score = result.scores[0]
+
+    def _token_budget(self, item: _Item) -> int:
+        """New tokens a request may generate: its kind's limit, and no more than speech of its length can hold
+        (a greedy decode stuck in a loop would otherwise run to the limit while every other session waits)."""
+        limit = self.config.final_max_new_tokens if item.request.final else self.config.max_new_tokens
+        spoken = self.config.max_tokens_per_second * item.content / 100 + TOKEN_SLACK
+        return min(limit, int(spoken))
 
     def _heard(self, item: _Item) -> bool:
         if not item.tokens:

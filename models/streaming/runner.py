@@ -211,7 +211,8 @@ class SessionRunner:
                 prefinal = self.session.prefinal_job()
                 if prefinal is not None:
                     self._start_prefinal(prefinal)
-                job = None if self.scheduler.behind() else self.session.partial_job()  # partials shed first
+                # Partials are shed first: none while decodes wait, spaced out as sessions add up.
+                job = None if self.scheduler.behind() else self.session.partial_job(self.scheduler.partial_spacing())
                 if job is not None:
                     task = asyncio.create_task(self._partial(job))
                     self._partials.add(task)

@@ -19,14 +19,15 @@ from models.streaming.vad import StreamingVad
 log = logging.getLogger(__name__)
 
 
-def load_live_model(model_dir: Path, model: ModelConfig, engine: LiveEngineConfig) -> WhisperModel:
-    """A CTranslate2 Whisper instance on a registry model's weights, with the live overrides applied."""
+def load_live_model(model_dir: Path, model: ModelConfig, engine: LiveEngineConfig, workers: int = 1) -> WhisperModel:
+    """A CTranslate2 Whisper instance on a registry model's weights, with the live overrides applied;
+    `workers` calls may run on it at once (one per decode worker)."""
     return WhisperModel(
         str(model_dir),
         device=model.device,
         compute_type=engine.compute_type or model.compute_type,
         cpu_threads=engine.cpu_threads or model.cpu_threads,
-        num_workers=1,
+        num_workers=workers,
         local_files_only=True,
     )
 
@@ -59,10 +60,12 @@ class LiveRuntime:
         if len(self._sessions) >= self.config.max_sessions:
             return False
         self._sessions.add(session_id)
+        self.scheduler.sessions = len(self._sessions)
         return True
 
     def release(self, session_id: str) -> None:
         self._sessions.discard(session_id)
+        self.scheduler.sessions = len(self._sessions)
         self.scheduler.drop_session(session_id)
 
     def plan(self, model: LoadedModel, language: str | None) -> LivePlan:
@@ -94,7 +97,8 @@ class LiveRuntime:
         found = self._models.get(key)
         if found is None:
             log.info("loading live instance of %s (%s, %d threads)", target.name, compute_type, threads)
-            found = self._models[key] = load_live_model(target.engine.model_dir, target.config, engine)
+            found = self._models[key] = load_live_model(target.engine.model_dir, target.config, engine,
+                                                             self.config.decode_workers)
         return found
 
     def preload(self) -> None:

@@ -12,13 +12,18 @@ stale ones are dropped, and `behind` tells sessions to stop asking for new ones 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from models.audio import SAMPLE_RATE
 from models.streaming.config import LiveServerConfig
 from models.streaming.decoder import DecodeRequest, DecodeResult, LiveDecoder
+
+log = logging.getLogger(__name__)
+PARTIAL_COST_WEIGHT = 0.2  # weight of the newest call in the running mean of a partial's decode time
 
 
 @dataclass
@@ -46,6 +51,10 @@ class SchedulerStats:
     partials_run: int = 0
     partials_dropped: int = 0
     batches_run: int = 0
+    # Wall time the decode workers spent in batched calls, and the audio those calls decoded.
+    busy_seconds: float = 0.0
+    final_audio_seconds: float = 0.0
+    partial_audio_seconds: float = 0.0
 
 
 class DecodeScheduler:
@@ -59,6 +68,14 @@ class DecodeScheduler:
         self._running = 0
         self._gather: asyncio.TimerHandle | None = None
         self.stats = SchedulerStats()
+        self.sessions = 0  # open sessions sharing these workers (kept by the runtime)
+        self._partial_row_seconds = 0.0  # running mean of the decode time one partial takes in its call
+
+    def partial_spacing(self) -> float:
+        """Seconds of audio between one session's partials so that all sessions' partials together keep
+        to `partial_share` of the workers' time, at the cost partials measured so far on this machine."""
+        capacity = self.config.partial_share * self.config.decode_workers
+        return self.sessions * self._partial_row_seconds / capacity if capacity > 0 else float("inf")
 
     @property
     def queued(self) -> int:
@@ -126,11 +143,24 @@ class DecodeScheduler:
         return (other.decoder is first.decoder and other.beam == first.beam
                 and other.window <= first.window * ratio and first.window <= other.window * ratio)
 
+    def _shed_partials(self) -> None:
+        """Behind real time: drop every queued partial (sessions ask again once the queue drained)."""
+        for key, job in list(self._partials.items()):
+            if job.droppable:
+                del self._partials[key]
+                job.future.set_result(None)
+                self.stats.partials_dropped += 1
+
     def _next_batch(self) -> list[_Job]:
         self._drop_stale()
-        # Finals, then speculative final decodes, then partials.
-        lane = sorted(self._partials.values(), key=lambda j: j.droppable)
-        waiting = [j for j in self._finals if not j.future.done()] + lane
+        if self.behind():
+            self._shed_partials()
+        # Finals, then speculative final decodes, then partials; partials never ride along with
+        # decodes a final waits on (they would lengthen the call), and at most `max_partial_batch` run at once.
+        finals = [j for j in self._finals if not j.future.done()]
+        speculative = [j for j in self._partials.values() if not j.droppable]
+        fresh = [j for j in self._partials.values() if j.droppable][: self.config.max_partial_batch]
+        waiting = finals + speculative if finals or speculative else fresh
         if not waiting:
             return []
         first = waiting[0]
@@ -166,10 +196,23 @@ class DecodeScheduler:
             self.stats.partials_run += sum(1 for j in batch if not j.final)
             requests = [job.request for job in batch]
             task = loop.run_in_executor(self._executor, batch[0].decoder.decode_batch, requests)
-            task.add_done_callback(lambda t, b=batch: self._finished(b, t))
+            task.add_done_callback(lambda t, b=batch, s=time.monotonic(): self._finished(b, t, s))
 
-    def _finished(self, batch: list[_Job], task: asyncio.Future[list[DecodeResult]]) -> None:
+    def _finished(self, batch: list[_Job], task: asyncio.Future[list[DecodeResult]], started: float) -> None:
         self._running -= 1
+        spent = time.monotonic() - started
+        finals = sum(job.request.audio.size for job in batch if job.final) / SAMPLE_RATE
+        partials = sum(job.request.audio.size for job in batch if not job.final) / SAMPLE_RATE
+        self.stats.busy_seconds += spent
+        if all(job.droppable for job in batch):
+            per_row = spent / len(batch)
+            weight = 1.0 if not self._partial_row_seconds else PARTIAL_COST_WEIGHT
+            self._partial_row_seconds += weight * (per_row - self._partial_row_seconds)
+        self.stats.final_audio_seconds += finals
+        self.stats.partial_audio_seconds += partials
+        log.debug("live batch of %d (%d final, beam %d, %.1f s final + %.1f s partial audio, window %d) in %.2f s, "
+                  "oldest waited %.2f s", len(batch), sum(job.final for job in batch), batch[0].beam, finals, partials,
+                  max(job.window for job in batch), spent, started - min(job.queued_at for job in batch))
         for n, job in enumerate(batch):
             if job.future.done():
                 continue

@@ -253,13 +253,14 @@ class LiveSession:
         self._drop_until(min(self._sealed_end, self._commit_sample))
         return True
 
-    def partial_job(self) -> DecodeJob | None:
-        """A decode of the uncommitted tail, when enough new speech arrived and none is in flight."""
+    def partial_job(self, spacing: float = 0.0) -> DecodeJob | None:
+        """A decode of the uncommitted tail, when enough new speech arrived (`partial_interval_seconds`, or
+        `spacing` when the shared decoder asks for more) and none is in flight."""
         if self.partial_in_flight or not self._has_speech or self._last_speech <= self._commit_sample:
             return None
         if self._prefinal_due():
             return None
-        if self.total - self._last_partial_total < self.config.partial_interval_seconds * SAMPLE_RATE:
+        if self.total - self._last_partial_total < max(self.config.partial_interval_seconds, spacing) * SAMPLE_RATE:
             return None
         if self.total - self._commit_sample < self.config.min_partial_seconds * SAMPLE_RATE:
             return None

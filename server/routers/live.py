@@ -37,6 +37,9 @@ async def live_health(request: Request) -> dict[str, Any]:
         "partials_run": stats.partials_run,
         "partials_dropped": stats.partials_dropped,
         "batches_run": stats.batches_run,
+        "busy_seconds": round(stats.busy_seconds, 3),
+        "final_audio_seconds": round(stats.final_audio_seconds, 3),
+        "partial_audio_seconds": round(stats.partial_audio_seconds, 3),
     }
 
 
