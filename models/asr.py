@@ -23,6 +23,7 @@ from models.coverage import (
     uncovered_stretches,
 )
 from models.languages import LanguagePlan, pick_language
+from models.priority import call_at_priority
 from models.transcript import Word
 from models.utterances import NO_SPACE_LANGUAGES
 from models.weights import resolve_weights
@@ -69,19 +70,21 @@ class WhisperEngine:
         self.config = config
         self.model_dir = resolve_weights(config.weights, cache_dir)
         log.info("loading %s from %s (%s, %s)", name, self.model_dir, config.device, config.compute_type)
-        self.model = WhisperModel(
+        # Loaded at the model's niceness: its CTranslate2 worker threads keep it.
+        self.model = call_at_priority(lambda: WhisperModel(
             str(self.model_dir),
             device=config.device,
             compute_type=config.compute_type,
             cpu_threads=config.cpu_threads,
             num_workers=config.num_workers,
             local_files_only=True,
-        )
+        ), config.nice)
         self.supported_languages: frozenset[str] = frozenset(self.model.supported_languages)
         self.is_multilingual: bool = self.model.model.is_multilingual
         batch = config.batch
         self.batcher = WindowBatcher(
-            self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds
+            self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds,
+            nice=config.nice,
         )
 
     def _vad(self, decode: DecodeConfig) -> VadOptions:

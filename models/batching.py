@@ -25,6 +25,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import BatchedInferencePipeline, TranscriptionOptions, get_suppressed_tokens
 
 from models.audio import SAMPLE_RATE
+from models.priority import lower_thread_priority
 
 FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s input, 100 mel frames per second
 TAIL_FRAMES = 50  # at least 0.5 s of padding after the speech
@@ -79,8 +80,10 @@ class WindowBatcher:
         name: str = "",
         full_window: bool = True,
         window_step_seconds: float = 10.0,
+        nice: int = 0,
     ) -> None:
         self.model = model
+        self.nice = nice  # the dispatcher thread's niceness (see models/priority.py)
         self.full_window = full_window
         self.step_frames = max(2, int(window_step_seconds * 100)) // 2 * 2  # even: stride-2 convolution
         self.batch_size = max(1, batch_size)
@@ -132,6 +135,7 @@ class WindowBatcher:
         return batch
 
     def _run(self) -> None:
+        lower_thread_priority(self.nice)
         while True:
             batch = self._next_batch()
             if batch is None:

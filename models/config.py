@@ -81,6 +81,10 @@ class ModelConfig(_Strict):
     cpu_threads: int = 2
     num_workers: int = 1
     max_queue: int = 8
+    # OS niceness (Linux, 0-19) of this model's pre-recorded work: its CTranslate2 threads, request
+    # pipeline threads and batch dispatcher. Live decodes run on their own instance at 0, so a long
+    # file yields the CPU to live sessions rather than delaying their finals. 0 = no change.
+    nice: int = 10
     english_only: bool = False
     streaming: bool = False
     batch: DecodeConfig = Field(default_factory=DecodeConfig)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from models.priority import lower_thread_priority
+
 T = TypeVar("T")
 
 
@@ -25,11 +27,13 @@ class InferencePool:
     and nothing here holds a global lock.
     """
 
-    def __init__(self, name: str, workers: int, max_queue: int, retry_after: int = 2) -> None:
+    def __init__(self, name: str, workers: int, max_queue: int, retry_after: int = 2, nice: int = 0) -> None:
         self.name = name
         self.capacity = workers + max_queue
         self.retry_after = retry_after
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"infer-{name}")
+        # Worker threads run at niceness `nice` (pre-recorded work yields the CPU to live sessions).
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"infer-{name}",
+                                            initializer=lower_thread_priority, initargs=(nice,))
         self._admitted = 0
 
     @property

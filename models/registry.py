@@ -43,7 +43,7 @@ class ModelRegistry:
             engines[key] = engine
             # Up to batch_size requests per worker run at once: their windows share batched decodes.
             workers = mc.num_workers * max(1, mc.batch.batch_size)
-            loaded[name] = LoadedModel(name, mc, engine, InferencePool(name, workers, mc.max_queue))
+            loaded[name] = LoadedModel(name, mc, engine, InferencePool(name, workers, mc.max_queue, nice=mc.nice))
             log.info("model %s ready (%s)", name, engine.model_dir)
         return cls(loaded)
 
