@@ -19,6 +19,7 @@ from models.coverage import (
     Span,
     extend_to_speech_end,
     loud_spans,
+    speech_coverage,
     speech_regions,
     uncovered_stretches,
 )
@@ -49,6 +50,7 @@ class _Piece:
     start: float
     text: str
     words: list[Word]
+    window: int = 0  # index of the decoded window it came from
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,10 @@ class WhisperEngine:
             return ChunkResult(text="", language=language or fallback)
         key = WindowKey(language, decode.beam_size, True, options.initial_prompt, options.hotwords,
                         task=options.task, temperature=decode.temperature[0] if decode.temperature else 0.0)
-        pieces = self._decode(audio, plan_windows(regions), key, decode, None)
+        windows = plan_windows(regions)
+        pieces = self._decode(audio, windows, key, decode, None)
+        if decode.window_redecode_coverage > 0 and len(regions) > 1:
+            pieces = self._split_skipped_windows(audio, windows, pieces, core, key, decode)
         if decode.redecode_min_seconds > 0:
             spans = [(w.start, w.end) for piece in pieces for w in piece.words]
             gaps = uncovered_stretches(core, spans, decode.coverage_tolerance_seconds, decode.redecode_min_seconds)
@@ -181,6 +186,36 @@ class WhisperEngine:
             language_probability=language_probability,
         )
 
+    def _split_skipped_windows(
+        self,
+        audio: np.ndarray,
+        windows: list[Window],
+        pieces: list[_Piece],
+        core: list[Span],
+        key: WindowKey,
+        decode: DecodeConfig,
+    ) -> list[_Piece]:
+        """Decode again, one region per window, each multi-region window whose words cover too little of its speech.
+
+        Whisper sometimes jumps past most of a window packed from several regions (or emits one phrase with
+        timings pinned to the wrong region); the regions decoded on their own replace such a window's output.
+        """
+        tolerance = decode.coverage_tolerance_seconds
+        retry: list[int] = []
+        for i, window in enumerate(windows):
+            if len(window.regions) < 2:
+                continue
+            speech = [(max(s, ws), min(e, we)) for ws, we in window.regions for s, e in core if s < we and e > ws]
+            words = [(w.start, w.end) for piece in pieces if piece.window == i for w in piece.words]
+            if speech_coverage(speech, words, tolerance) < decode.window_redecode_coverage:
+                retry.append(i)
+        if not retry:
+            return pieces
+        log.debug("%s: %d window(s) mostly skipped; decoding their regions one by one", self.name, len(retry))
+        singles = [Window((region,)) for i in retry for region in windows[i].regions]
+        kept = [piece for piece in pieces if piece.window not in retry]
+        return kept + self._decode(audio, singles, key, decode, None)
+
     def _decode(
         self,
         audio: np.ndarray,
@@ -203,7 +238,7 @@ class WhisperEngine:
                 outputs[i] = segments
         tolerance = decode.coverage_tolerance_seconds
         pieces: list[_Piece] = []
-        for window, segments in zip(windows, outputs, strict=True):
+        for index, (window, segments) in enumerate(zip(windows, outputs, strict=True)):
             for segment in segments:
                 if (
                     segment.no_speech_prob > decode.no_speech_threshold
@@ -227,7 +262,8 @@ class WhisperEngine:
                 if not text:
                     continue
                 start = words[0].start if words else window.to_file_time(segment.start)
-                pieces.append(_Piece(start, text, [Word(w.word.strip(), w.start, w.end, w.confidence) for w in words]))
+                words = [Word(w.word.strip(), w.start, w.end, w.confidence) for w in words]
+                pieces.append(_Piece(start, text, words, index))
         return pieces
 
 

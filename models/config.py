@@ -59,6 +59,9 @@ class DecodeConfig(_Strict):
     batch_size: int = 8
     batch_gather_ms: float = 20.0
     redecode_min_seconds: float = 0.5
+    # A window packed from several regions whose own words cover less than this share of its speech is
+    # decoded again one region per window, replacing its output; 0 turns this off.
+    window_redecode_coverage: float = 0.5
     coverage_tolerance_seconds: float = 0.5
     # The last word before a VAD speech end is extended to it when it stops at most this much earlier.
     word_end_snap_seconds: float = 1.0
