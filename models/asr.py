@@ -25,6 +25,7 @@ from models.coverage import (
 )
 from models.languages import LanguagePlan, pick_language
 from models.priority import call_at_priority
+from models.text.words import is_filler
 from models.transcript import Word
 from models.utterances import NO_SPACE_LANGUAGES
 from models.weights import resolve_weights
@@ -256,6 +257,9 @@ class WhisperEngine:
                     if w["word"].strip()
                 ]
                 text = segment.text.strip()
+                if decode.drop_fillers and key.language == "en" and any(is_filler(w.word) for w in words):
+                    words = [w for w in words if not is_filler(w.word)]
+                    text = "".join(w.word for w in words).strip()
                 if keep is not None:
                     words = [w for w in words if _inside((w.start + w.end) / 2, keep, tolerance)]
                     text = "".join(w.word for w in words).strip()

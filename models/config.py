@@ -65,6 +65,8 @@ class DecodeConfig(_Strict):
     coverage_tolerance_seconds: float = 0.5
     # The last word before a VAD speech end is extended to it when it stops at most this much earlier.
     word_end_snap_seconds: float = 1.0
+    # English hesitation words (uh, um, er, hmm …) are left out of words and text, as Pulse does.
+    drop_fillers: bool = True
     # A window whose text compresses beyond compression_ratio_threshold (a loop) is decoded again
     # with repeated n-grams of this size forbidden; 0 keeps the loop.
     loop_no_repeat_ngram_size: int = 4

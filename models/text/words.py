@@ -187,3 +187,12 @@ def build_words(words: list[Word], tokens: list[WordPart], shapes: list[WordShap
         next_word = last + 1
         index = end
     return out
+
+
+# English hesitation sounds Whisper sometimes writes out; Pulse's transcripts leave them out.
+FILLER_WORDS = frozenset({"uh", "um", "umm", "uhm", "er", "erm", "hmm", "hm", "mm", "mhm"})
+
+
+def is_filler(word: str) -> bool:
+    """Whether a transcript word (any case, with its punctuation) is only a hesitation sound."""
+    return word.strip().strip(".,!?;:…-\"'").lower() in FILLER_WORDS
