@@ -89,7 +89,15 @@ def floor_seconds(items: list[Clip], sequences: list[Sequence]) -> dict[str, flo
 
 
 def start(cmd: list[str], port: int, log: Path, env: dict[str, str], probe: str) -> subprocess.Popen:
-    """Start a server process and wait until it answers (`probe`: "http" health check or "tcp" connect)."""
+    """Start a server process and wait until it answers (`probe`: "http" health check or "tcp" connect).
+
+    Refuses a busy port: a server left over from an interrupted run would answer in the new one's place.
+    """
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as probe_socket:
+        if probe_socket.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is already in use (a server from an earlier run?); stop it or pass --port")
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -99,8 +107,6 @@ def start(cmd: list[str], port: int, log: Path, env: dict[str, str], probe: str)
             if probe == "http":
                 httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).raise_for_status()
             else:
-                import socket  # noqa: PLC0415
-
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return proc
         except Exception:
