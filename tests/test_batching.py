@@ -7,23 +7,20 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from models.asr import AsrOptions, WhisperEngine
+from models.asr import WhisperEngine
 from models.audio import decode_audio
 from models.batching import WindowBatcher, WindowKey
 from models.coverage import speech_coverage, speech_regions
-from models.languages import LanguagePlan
-from server.config import load_config
-from tests.helpers import DATA, REPO, manifest, wer
+from tests.helpers import DATA, manifest, wer
+from tests.support.engines import ENGLISH, default_engine
 from tests.support.telephone_set import telephone_set
 
 pytestmark = pytest.mark.slow
-ENGLISH = AsrOptions(plan=LanguagePlan("en", "en", None), word_timestamps=True)
 
 
 @pytest.fixture(scope="module")
 def engine() -> WhisperEngine:
-    config = load_config(REPO / "configs" / "default.yaml")
-    return WhisperEngine("pulse", config.models["pulse"], REPO / ".cache")
+    return default_engine("pulse")
 
 
 def test_windows_from_concurrent_callers_share_calls_and_keep_their_text(engine: WhisperEngine) -> None:

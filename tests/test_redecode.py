@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from models.asr import AsrOptions, WhisperEngine
+from models.asr import WhisperEngine
 from models.audio import decode_audio
 from models.coverage import speech_coverage, speech_regions
-from models.languages import LanguagePlan
-from server.config import load_config
-from tests.helpers import REPO
+from tests.support.engines import ENGLISH, default_engine
 from tests.support.telephone_set import telephone_set
 
 pytestmark = pytest.mark.slow
-ENGLISH = AsrOptions(plan=LanguagePlan("en", "en", None), word_timestamps=True)
 
 
 @pytest.fixture(scope="module")
 def engine() -> WhisperEngine:
-    config = load_config(REPO / "configs" / "default.yaml")
-    return WhisperEngine("pulse-pro", config.models["pulse-pro"], REPO / ".cache")
+    return default_engine("pulse-pro")
 
 
 def test_a_short_speech_region_no_word_covered_is_decoded_on_its_own(engine: WhisperEngine) -> None:

@@ -12,14 +12,13 @@ import numpy as np
 import pytest
 from faster_whisper.vad import SileroVADModel
 
-from models.asr import WhisperEngine
 from models.coverage import GATE_MARGIN_SECONDS, SAMPLE_RATE, SilenceGate, loud_spans, speech_regions
 from models.languages import LanguagePlan
 from models.pipeline import TranscribeOptions, transcribe_file
 from models.pool import InferencePool
 from models.registry import LoadedModel
-from server.config import load_config
-from tests.helpers import JFK, REPO, encode_audio, load_pcm
+from tests.helpers import JFK, encode_audio, load_pcm
+from tests.support.engines import default_engine
 
 
 def _speech_silence_speech(quiet_seconds: float, level: float) -> tuple[np.ndarray, int]:
@@ -56,8 +55,7 @@ def test_gate_keeps_everything_when_off_or_when_nothing_is_quiet_for_long() -> N
 def test_speech_after_twenty_minutes_of_opus_silence_is_found_without_vad_over_the_silence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = load_config(REPO / "configs" / "default.yaml")
-    engine = WhisperEngine("pulse", config.models["pulse"], REPO / ".cache")
+    engine = default_engine("pulse")
     pool = InferencePool("pulse", 1, 1)
     jfk = load_pcm(JFK)
     silence = 20 * 60
