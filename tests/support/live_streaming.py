@@ -2,16 +2,18 @@
 
 Decodes run synchronously through a `decode(job)` callable (the real model or a stub), so the
 tests check the policy (which audio each final decodes, what is kept at each seam), never timing.
+`StubBatchDecoder` stands in for the decoder where a test is about scheduling, not words.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
 
 from models.streaming.config import SessionConfig, VadConfig
-from models.streaming.decoder import DecodeResult, LiveDecoder
+from models.streaming.decoder import DecodedWord, DecodeRequest, DecodeResult, LiveDecoder
 from models.streaming.jobs import DecodeJob, FinalSegment
 from models.streaming.session import LiveSession, SessionOptions
 from models.streaming.vad import StreamingVad
@@ -66,3 +68,27 @@ def join_with_pauses(clips: list[np.ndarray], pause_seconds: float) -> np.ndarra
     for clip in clips:
         parts += [clip, gap]
     return np.concatenate(parts[:-1])
+
+
+class StubBatchDecoder:
+    """Records the batches it is given; a gate lets a test hold the first call."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.gate = gate
+        self.batches: list[list[str]] = []
+        self.started = 0
+        self._lock = threading.Lock()
+
+    def beam_size(self, request: DecodeRequest) -> int:
+        return 5 if request.final and not request.greedy else 1
+
+    def window_frames(self, samples: int) -> int:
+        return max(500, samples // 160 + 200)
+
+    def decode_batch(self, requests: list[DecodeRequest]) -> list[DecodeResult]:
+        with self._lock:
+            first, self.started = self.started == 0, self.started + 1
+        if self.gate is not None and first:
+            self.gate.wait(30)
+        self.batches.append([r.prompt for r in requests])
+        return [DecodeResult([DecodedWord(" " + r.prompt, 0.0, 0.5, 1.0)], "en") for r in requests]
