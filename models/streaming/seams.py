@@ -4,8 +4,10 @@ A decode of audio that starts right after already-committed words (a sealed paus
 commit point, the previous final's cut) may hear the remnant of the last committed word, or repeat
 text it was prompted with (an echo, often with zero-length timings at the seam). `trim_seam` drops,
 in this order:
-0. a run the decode says twice in a row whose second copy takes a fraction of the first's time
-   (`echo_ratio`): the decoder repeating itself into the padding, not a speaker repeating a phrase;
+0. a run the decode says twice in a row whose second copy has no audio of its own: it takes a fraction
+   of the first's time (`echo_ratio`), or a third or more of its words (of three or more) are
+   unvoiced; the decoder looping, not a speaker repeating a phrase. A loop cut off at the decode's end
+   (a third copy begun) goes with it;
 1. words with (near) zero duration at either end, or in runs inside: text without audio under it;
 2. decoded words centred before the new audio's start (times are on the session timeline);
 3. a head that repeats the committed tail: the longest n-gram (n ≤ `max_ngram`) that is both the
@@ -17,6 +19,7 @@ in this order:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 
 from models.streaming.decoder import DecodedWord
 from models.transcript import Word
+
+log = logging.getLogger(__name__)
 
 _NORMALISE = re.compile(r"[^\w']+")
 
@@ -57,19 +62,36 @@ def repeated_head(tail: list[str], head: list[str], max_ngram: int) -> int:
     return 0
 
 
-def drop_echoes(words: list[DecodedWord], max_ngram: int, ratio: float) -> list[DecodedWord]:
+def _unheard_copy(first: list[DecodedWord], second: list[DecodedWord], policy: SeamPolicy) -> bool:
+    """The second copy of a run is not speech: squeezed into under `echo_ratio` of the first copy's time
+    ("And so my fellow Americans." at 0–1.96 s, again at 1.96–2.02 s), or, for runs of three words or
+    more, a third of it unvoiced ("I didn't know you were there." at 191.97–193.07 s, then "I didn't know"
+    at 193.21–193.91 s over other words and "you were there." at 193.91–193.93 s: Whisper looping)."""
+    if second[-1].end - second[0].start < policy.echo_ratio * (first[-1].end - first[0].start):
+        return True
+    unvoiced = sum(w.end - w.start < policy.min_word_seconds for w in second)
+    return len(second) >= 3 and 3 * unvoiced >= len(second)
+
+
+def _loop_remnant(run: list[str], rest: list[str]) -> int:
+    """How many of the decode's last words (`rest`) begin the run again (the last may be cut: "didn")."""
+    if not rest or len(rest) >= len(run) or rest[:-1] != run[: len(rest) - 1]:
+        return 0
+    return len(rest) if rest[-1] and run[len(rest) - 1].startswith(rest[-1]) else 0
+
+
+def drop_echoes(words: list[DecodedWord], policy: SeamPolicy) -> list[DecodedWord]:
     """Without the second copy of a run (2 ≤ n ≤ `max_ngram` words) that the decode says twice in a row
-    when that copy is squeezed into under `ratio` of the first copy's time: no audio carries it."""
+    when no audio carries that copy (see `_unheard_copy`), nor a third copy begun at the decode's end."""
     kept = list(words)
-    n = min(max_ngram, len(kept) // 2)
+    n = min(policy.max_ngram, len(kept) // 2)
     while n >= 2:
         keys = _keys(kept)
         for i in range(len(kept) - 2 * n + 1):
-            first, second = kept[i : i + n], kept[i + n : i + 2 * n]
-            if keys[i : i + n] == keys[i + n : i + 2 * n] and all(keys[i : i + n]):
-                if second[-1].end - second[0].start < ratio * (first[-1].end - first[0].start):
-                    del kept[i + n : i + 2 * n]
-                    break
+            run, copy_end = keys[i : i + n], i + 2 * n
+            if run == keys[i + n : copy_end] and all(run) and _unheard_copy(kept[i : i + n], kept[i + n : copy_end], policy):
+                del kept[i + n : copy_end + _loop_remnant(run, keys[copy_end:])]
+                break
         else:
             n -= 1
     return kept
@@ -99,8 +121,16 @@ def trim_seam(
     context: Sequence[Word], words: list[DecodedWord], offset: float, policy: SeamPolicy
 ) -> list[DecodedWord]:
     """The decoded `words` (times relative to `offset` s on the session timeline) minus what `context` already has."""
+    kept = _trim(context, words, offset, policy)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("seam at %.2f s after %r: decoded %s; kept %d", offset, " ".join(w.word for w in context[-6:]),
+                  " ".join(f"{w.text.strip()}@{offset + w.start:.2f}-{offset + w.end:.2f}" for w in words), len(kept))
+    return kept
+
+
+def _trim(context: Sequence[Word], words: list[DecodedWord], offset: float, policy: SeamPolicy) -> list[DecodedWord]:
     seam = max(offset, context[-1].end if context else offset)
-    kept = drop_unvoiced(drop_echoes(words, policy.max_ngram, policy.echo_ratio), policy.min_word_seconds)
+    kept = drop_unvoiced(drop_echoes(words, policy), policy.min_word_seconds)
     kept = [w for w in kept if offset + (w.start + w.end) / 2 >= seam - policy.min_word_seconds]
     if not kept or not context:
         return kept
