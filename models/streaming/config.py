@@ -94,7 +94,8 @@ class SessionConfig(_Strict):
     # committed words just before its audio is dropped when it starts within `seam_window_seconds` of the
     # last committed word's end (one word: `echo_seconds`); so are words shorter than `min_word_seconds`
     # at either end of a decode or in runs inside it (text without audio under it), and the second copy
-    # of a run a decode says twice in a row in under `seam_echo_ratio` of the first copy's time.
+    # of a run a decode says twice in a row in under `seam_echo_ratio` of the first copy's time (or with a
+    # third of its words unvoiced: the decoder looping).
     seam_window_seconds: float = 1.0
     echo_seconds: float = 0.4
     min_word_seconds: float = 0.02

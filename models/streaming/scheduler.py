@@ -126,35 +126,35 @@ class DecodeScheduler:
             if not job.future.done():
                 job.future.cancel()
 
-    def _drop_stale(self) -> None:
-        now = time.monotonic()
-        for key, job in list(self._partials.items()):
-            if job.future.done():
-                del self._partials[key]
-            elif job.droppable and now - job.queued_at > self.config.partial_max_age_seconds:
-                del self._partials[key]
-                job.future.set_result(None)
-                self.stats.partials_dropped += 1
+    def _prune(self) -> None:
+        """Keep only queued partials that still deserve a decode: none older than `partial_max_age_seconds`
+        (a newer one describes the audio better), and none at all while the decoder is behind real time
+        (sessions ask again once the queue drained). Speculative final decodes always stay."""
+        stale = time.monotonic() - self.config.partial_max_age_seconds
         while self._finals and self._finals[0].future.done():
             self._finals.popleft()
+        for key in [k for k, job in self._partials.items() if job.future.done()]:
+            del self._partials[key]
+        for key, job in list(self._partials.items()):
+            if job.droppable and job.queued_at < stale:
+                self._shed(key, job)
+        if self.behind():
+            for key, job in list(self._partials.items()):
+                if job.droppable:
+                    self._shed(key, job)
+
+    def _shed(self, key: str, job: _Job) -> None:
+        del self._partials[key]
+        job.future.set_result(None)
+        self.stats.partials_dropped += 1
 
     def _compatible(self, first: _Job, other: _Job) -> bool:
         ratio = self.config.batch_window_ratio
         return (other.decoder is first.decoder and other.beam == first.beam
                 and other.window <= first.window * ratio and first.window <= other.window * ratio)
 
-    def _shed_partials(self) -> None:
-        """Behind real time: drop every queued partial (sessions ask again once the queue drained)."""
-        for key, job in list(self._partials.items()):
-            if job.droppable:
-                del self._partials[key]
-                job.future.set_result(None)
-                self.stats.partials_dropped += 1
-
     def _next_batch(self) -> list[_Job]:
-        self._drop_stale()
-        if self.behind():
-            self._shed_partials()
+        self._prune()
         # Finals, then speculative final decodes, then partials; partials never ride along with
         # decodes a final waits on (they would lengthen the call), and at most `max_partial_batch` run at once.
         finals = [j for j in self._finals if not j.future.done()]
