@@ -282,3 +282,13 @@ def test_a_loop_with_unvoiced_words_is_an_echo_and_its_cut_off_third_copy_goes_t
     assert texts(trim_seam([], first + loop, 0.0, POLICY)) == texts(first)
     heard_again = [*loop[:3], dw("you", 1.94, 2.1), dw("were", 2.1, 2.3), dw("there.", 2.3, 2.6), dw("Okay.", 2.8, 3.1)]
     assert texts(drop_echoes(first + heard_again, POLICY)) == texts(first + heard_again)
+
+
+def test_an_unvoiced_first_copy_goes_and_the_heard_copy_cut_by_the_decode_end_stays() -> None:
+    """Another pyannote_sample decode: the sentence squeezed into no time, then said over its audio, cut."""
+    squeezed = [dw("I", 0.0, 0.12), dw("don't", 0.12, 0.44), dw("hear", 0.44, 0.46), dw("that", 0.46, 0.46),
+                dw("New", 0.46, 0.46), dw("Jersey", 0.46, 0.46), dw("now.", 0.46, 0.46)]
+    heard = [dw("I", 0.46, 1.04), dw("don't", 1.04, 1.26), dw("hear", 1.26, 1.36), dw("that", 1.36, 1.58),
+             dw("New", 1.58, 1.74), dw("Jersey", 1.74, 2.1)]
+    assert texts(drop_echoes(squeezed + heard, POLICY)) == texts(heard)
+    assert texts(trim_seam([], squeezed + heard, 0.0, POLICY)) == texts(heard)

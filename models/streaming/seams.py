@@ -4,10 +4,10 @@ A decode of audio that starts right after already-committed words (a sealed paus
 commit point, the previous final's cut) may hear the remnant of the last committed word, or repeat
 text it was prompted with (an echo, often with zero-length timings at the seam). `trim_seam` drops,
 in this order:
-0. a run the decode says twice in a row whose second copy has no audio of its own: it takes a fraction
-   of the first's time (`echo_ratio`), or a third or more of its words (of three or more) are
-   unvoiced; the decoder looping, not a speaker repeating a phrase. A loop cut off at the decode's end
-   (a third copy begun) goes with it;
+0. of a run the decode says twice in a row (the second copy perhaps cut off by the decode's end), the
+   copy with no audio of its own: it takes a fraction of the other's time (`echo_ratio`), or a third
+   or more of its words (of three or more) are unvoiced; the decoder looping, not a speaker repeating
+   a phrase. A third copy begun at the decode's end goes with an unheard second one;
 1. words with (near) zero duration at either end, or in runs inside: text without audio under it;
 2. decoded words centred before the new audio's start (times are on the session timeline);
 3. a head that repeats the committed tail: the longest n-gram (n ≤ `max_ngram`) that is both the
@@ -62,35 +62,51 @@ def repeated_head(tail: list[str], head: list[str], max_ngram: int) -> int:
     return 0
 
 
-def _unheard_copy(first: list[DecodedWord], second: list[DecodedWord], policy: SeamPolicy) -> bool:
-    """The second copy of a run is not speech: squeezed into under `echo_ratio` of the first copy's time
-    ("And so my fellow Americans." at 0–1.96 s, again at 1.96–2.02 s), or, for runs of three words or
+def _unheard(copy: list[DecodedWord], other: list[DecodedWord], policy: SeamPolicy) -> bool:
+    """One copy of a run said twice in a row is not speech: squeezed into under `echo_ratio` of the other
+    copy's time ("And so my fellow Americans." at 0–1.96 s, again at 1.96–2.02 s), or, for three words or
     more, a third of it unvoiced ("I didn't know you were there." at 191.97–193.07 s, then "I didn't know"
     at 193.21–193.91 s over other words and "you were there." at 193.91–193.93 s: Whisper looping)."""
-    if second[-1].end - second[0].start < policy.echo_ratio * (first[-1].end - first[0].start):
+    if copy[-1].end - copy[0].start < policy.echo_ratio * (other[-1].end - other[0].start):
         return True
-    unvoiced = sum(w.end - w.start < policy.min_word_seconds for w in second)
-    return len(second) >= 3 and 3 * unvoiced >= len(second)
+    unvoiced = sum(w.end - w.start < policy.min_word_seconds for w in copy)
+    return len(copy) >= 3 and 3 * unvoiced >= len(copy)
 
 
-def _loop_remnant(run: list[str], rest: list[str]) -> int:
-    """How many of the decode's last words (`rest`) begin the run again (the last may be cut: "didn")."""
+def _cut_copy(run: list[str], rest: list[str]) -> bool:
+    """`rest` (the decode's last words) begins `run` again, its last word perhaps cut ("didn")."""
     if not rest or len(rest) >= len(run) or rest[:-1] != run[: len(rest) - 1]:
-        return 0
-    return len(rest) if rest[-1] and run[len(rest) - 1].startswith(rest[-1]) else 0
+        return False
+    return bool(rest[-1]) and run[len(rest) - 1].startswith(rest[-1])
+
+
+def _copy_length(run: list[str], rest: list[str]) -> int:
+    """How many of the words after `run` repeat it: all of it, or 2+ words of it cut off by the decode's end."""
+    if rest[: len(run)] == run:
+        return len(run)
+    return len(rest) if len(rest) >= 2 and _cut_copy(run, rest) else 0
 
 
 def drop_echoes(words: list[DecodedWord], policy: SeamPolicy) -> list[DecodedWord]:
-    """Without the second copy of a run (2 ≤ n ≤ `max_ngram` words) that the decode says twice in a row
-    when no audio carries that copy (see `_unheard_copy`), nor a third copy begun at the decode's end."""
+    """Without the copy no audio carries (see `_unheard`) of a run (2 ≤ n ≤ `max_ngram` words) that the
+    decode says twice in a row, the second copy perhaps cut off by the decode's end; when the second copy
+    is the unheard one, a third copy begun at the decode's end goes with it."""
     kept = list(words)
-    n = min(policy.max_ngram, len(kept) // 2)
+    n = min(policy.max_ngram, len(kept) - 2)
     while n >= 2:
         keys = _keys(kept)
-        for i in range(len(kept) - 2 * n + 1):
-            run, copy_end = keys[i : i + n], i + 2 * n
-            if run == keys[i + n : copy_end] and all(run) and _unheard_copy(kept[i : i + n], kept[i + n : copy_end], policy):
-                del kept[i + n : copy_end + _loop_remnant(run, keys[copy_end:])]
+        for i in range(len(kept) - n - 1):
+            run = keys[i : i + n]
+            length = _copy_length(run, keys[i + n :]) if all(run) else 0
+            if not length:
+                continue
+            first, second, end = kept[i : i + n], kept[i + n : i + n + length], i + n + length
+            if _unheard(second, first, policy):
+                third_begun = length == n and _cut_copy(run, keys[end:])
+                del kept[i + n : len(kept) if third_begun else end]
+                break
+            if _unheard(first, second, policy):
+                del kept[i : i + n]
                 break
         else:
             n -= 1
