@@ -87,7 +87,7 @@ class WhisperEngine:
         batch = config.batch
         self.batcher = WindowBatcher(
             self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds,
-            nice=config.nice,
+            nice=config.nice, batch_encode=batch.batch_encode,
         )
 
     def _vad(self, decode: DecodeConfig) -> VadOptions:

@@ -18,6 +18,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
@@ -81,8 +82,10 @@ class WindowBatcher:
         full_window: bool = True,
         window_step_seconds: float = 10.0,
         nice: int = 0,
+        batch_encode: bool = True,
     ) -> None:
         self.model = model
+        self.batch_encode = batch_encode
         self.nice = nice  # the dispatcher thread's niceness (see models/priority.py)
         self.full_window = full_window
         self.step_frames = max(2, int(window_step_seconds * 100)) // 2 * 2  # even: stride-2 convolution
@@ -163,7 +166,8 @@ class WindowBatcher:
         features = np.stack([item.features for item in batch])
         metadata = [{"offset": 0.0, "duration": item.duration} for item in batch]
         # A fresh pipeline per call: its word-timing state must not leak between requests.
-        outputs = BatchedInferencePipeline(self.model).forward(features, tokenizer, metadata, options)
+        model = self.model if self.batch_encode or len(batch) == 1 else _RowByRowEncoder(self.model)
+        outputs = BatchedInferencePipeline(model).forward(features, tokenizer, metadata, options)
         self.calls += 1
         self.windows += len(batch)
         return [
@@ -180,6 +184,27 @@ class WindowBatcher:
             ]
             for output in outputs
         ]
+
+
+class _RowByRowEncoder:
+    """The model as faster-whisper's batched pipeline sees it, with the encoder run one window at a time
+    (see `DecodeConfig.batch_encode`); generation and alignment still take the whole batch at once."""
+
+    def __init__(self, model: WhisperModel) -> None:
+        self._model = model
+        self._encoded: np.ndarray | None = None  # CTranslate2 shares this memory: kept for the call
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._model, name)
+
+    def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
+        rows = [
+            np.asarray(self._model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(row[None])),
+                                                to_cpu=True))
+            for row in features
+        ]
+        self._encoded = np.ascontiguousarray(np.concatenate(rows))
+        return ctranslate2.StorageView.from_array(self._encoded)
 
 
 def _options(key: WindowKey, tokenizer: Tokenizer) -> TranscriptionOptions:
