@@ -39,7 +39,7 @@ from tests.support.telephone_set import telephone_set  # noqa: E402
 COVERAGE_TARGET = 0.98
 CONCURRENT = 8
 # The telephone-set WER the target (≤ 1.3× wideband) is checked on: clips and two-party calls.
-# The digit sentences (espeak-ng) are scored by their digits after ITN only.
+# The digit sentences (a Piper voice) are scored by their digits after ITN only.
 TELEPHONE_WER = ("telephone clips", "two-party calls")
 FILLERS = re.compile(r"\b(uh|um|uhm|erm|er|ah|hmm|mm|mhm)\b", re.I)
 
@@ -216,7 +216,7 @@ def report(args: argparse.Namespace, runs: list[dict], sets: dict[str, list[dict
         ),
         "DER: collar 0.25 s, overlap scored, hypothesis = the response's utterances with their speakers "
         "(`diarize=true`, `pulse` only: Pulse Pro has no diarization). Filler words: uh/um/er/hmm… in all "
-        "transcripts (Pulse leaves disfluencies out). Digit strings: espeak-ng sentences read digit by digit "
+        "transcripts (Pulse leaves disfluencies out). Digit strings: Piper `en_US-joe-medium` sentences read digit by digit "
         "through the phone line; right = the transcript's digits after ITN equal the spoken string.",
     ]
     if args.note:

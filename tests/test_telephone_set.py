@@ -1,4 +1,4 @@
-"""The telephone dev set's line model: G.711 round trips, FFmpeg reads our G.711 WAVs, determinism."""
+"""The telephone dev set: G.711 round trips, FFmpeg reads our G.711 WAVs, determinism of the line and the voice."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from tests.support.telephone_set import (
     alaw_decode,
     alaw_encode,
     phone_line,
+    piper_voice,
+    speak,
     to_int16,
     ulaw_decode,
     ulaw_encode,
@@ -64,3 +66,11 @@ def test_line_impairments_are_deterministic() -> None:
     assert np.array_equal(first, phone_line(pcm, "jfk", impaired=True))
     assert first.size == pcm.size // 2
     assert not np.array_equal(first, phone_line(pcm, "jfk", impaired=False))
+
+
+def test_digit_sentences_are_spoken_the_same_every_time() -> None:
+    voice = piper_voice()
+    first = speak(voice, "My card ends in four, two, oh, seven.")
+    assert first.size > 16000  # over a second of speech at 16 kHz
+    assert np.abs(first).max() > 0.1
+    assert np.array_equal(first, speak(voice, "My card ends in four, two, oh, seven."))

@@ -86,6 +86,39 @@ def test_digit_runs_and_phone_numbers(spoken: str, written: str) -> None:
 @pytest.mark.parametrize(
     ("spoken", "written"),
     [
+        # A caller reading digits pauses after each; Whisper writes the pauses as commas, in words or numerals.
+        ("The reference code is six, six, seven, zero, six, two.", "The reference code is 667062."),
+        ("call back on five, five, three, four, five, nine, one, eight, eight, zero.", "call back on 553-459-1880."),
+        ("My account number is 0, 4, 9, 3, 4, 5, 2, 9.", "My account number is 04934529."),
+        ("it ends in oh, four, nine, three, thanks", "it ends in 0493, thanks"),
+        ("it ends in 4, 9, three, eight", "it ends in 4938"),
+        # Or joins them with hyphens, or leaves them as separate numerals.
+        ("My account number is 0-4-9-3-4-5-2-9", "My account number is 04934529"),
+        ("the code is 7 0 4 1", "the code is 7041"),
+    ],
+)
+def test_digit_runs_read_with_pauses(spoken: str, written: str) -> None:
+    assert itn_text(spoken) == written
+
+
+@pytest.mark.parametrize(
+    ("spoken", "written"),
+    [
+        ("one, two, three, four", "one, two, three, four"),  # a count, not a number
+        ("pages 3, 4, 5, 6", "pages 3, 4, 5, 6"),
+        ("nine, eight, seven, six", "nine, eight, seven, six"),
+        ("my pin is four two four two, five times", "my pin is 4242, five times"),  # no pause inside the run
+        ("I have two, three apples", "I have two, three apples"),  # shorter than min_digit_run
+        ("the version is 1.2.3.4", "the version is 1.2.3.4"),
+    ],
+)
+def test_paused_digit_runs_leave_counts_and_lists_alone(spoken: str, written: str) -> None:
+    assert itn_text(spoken) == written
+
+
+@pytest.mark.parametrize(
+    ("spoken", "written"),
+    [
         ("march third twenty twenty four", "March 3, 2024"),
         ("March third, twenty twenty four.", "March 3, 2024."),
         ("on June twenty first", "on June 21"),

@@ -72,6 +72,11 @@ class Context:
         """True when tokens `index - 1` and `index` may belong to one rewrite (no punctuation between)."""
         return index > 0 and barrier_end(self.tokens, self.shapes, index - 1, limit=2) > index
 
+    def comma_after(self, index: int) -> bool:
+        """True when token `index` ends its word and a lone comma follows it ("six," in "six, six")."""
+        token = self.tokens[index]
+        return token.last_part and self.shapes[token.word_index].trail == ","
+
     def original(self, index: int) -> str:
         return self.tokens[index].original
 

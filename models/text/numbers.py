@@ -155,17 +155,31 @@ def parse_two_digit(tokens: list[str], allow_oh: bool = False) -> tuple[int, int
     return None
 
 
+def digit_value(token: str) -> int | None:
+    """The digit one token of a digit-by-digit run stands for: a digit word ("six", "oh") or a lone numeral.
+
+    Whisper writes a run read digit by digit either way ("six six seven", "6, 6, 7", "6-6-7").
+    """
+    if token in DIGIT_WORDS:
+        return DIGIT_WORDS[token]
+    if len(token) == 1 and "0" <= token <= "9":
+        return int(token)
+    return None
+
+
 def parse_digit_run(tokens: list[str]) -> tuple[str, int] | None:
-    """Digit-by-digit speech ("five five five oh one", "double seven") -> (digits, tokens used)."""
+    """Digit-by-digit speech ("five five five oh one", "double seven", "5 5 5") -> (digits, tokens used)."""
     digits: list[str] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token in REPEATERS and index + 1 < len(tokens) and tokens[index + 1] in DIGIT_WORDS:
-            digits.append(str(DIGIT_WORDS[tokens[index + 1]]) * REPEATERS[token])
+        repeated = digit_value(tokens[index + 1]) if token in REPEATERS and index + 1 < len(tokens) else None
+        value = digit_value(token)
+        if repeated is not None:
+            digits.append(str(repeated) * REPEATERS[token])
             index += 2
-        elif token in DIGIT_WORDS:
-            digits.append(str(DIGIT_WORDS[token]))
+        elif value is not None:
+            digits.append(str(value))
             index += 1
         else:
             break

