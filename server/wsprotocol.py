@@ -1,8 +1,8 @@
 """uvicorn's WebSocket protocol (websockets sans-I/O) with its handshake gaps closed.
 
 - A handshake the websockets parser refuses (request line or header over its line limit) is answered
-  by websockets into a buffer that uvicorn never writes: the client hears nothing until it times out.
-  Here the refusal is sent, as the API's JSON error with an `x-request-id`.
+  by websockets into a buffer that older uvicorn never writes (the client hears nothing until it times
+  out) and newer uvicorn sends as plain text. Here the refusal is the API's JSON error with an `x-request-id`.
 - A denial response sent by the app (`websocket.http.response.*`) completes the handshake, so uvicorn
   no longer logs "ASGI callable returned without completing handshake" for every 400/401/429.
 - The line limit is raised from websockets' 8 KB to `MAX_HANDSHAKE_LINE_BYTES`, so a long `keywords`
@@ -40,7 +40,11 @@ class PulseWebSocketProtocol(WebSocketsSansIOProtocol):
         super().data_received(data)
         refused = self.conn.handshake_exc
         if refused is not None and not self.handshake_initiated and not self.transport.is_closing():
-            self._send_refusal(refused)
+            self._send_refusal(refused)  # older uvicorn leaves the refusal unsent
+
+    def handle_handshake_exception(self) -> None:
+        # newer uvicorn (0.55) sends websockets' plain-text refusal from here; the API's JSON shape replaces it.
+        self._send_refusal(self.conn.handshake_exc)
 
     def _send_refusal(self, refused: Exception) -> None:
         self.conn.data_to_send()  # websockets' own plain-text answer: replaced by the API's JSON shape
