@@ -31,6 +31,7 @@ _._pinnable  # pydantic model validator (server/serve_config.py)
 _.metrics_model  # request.state attribute read by the metrics middleware (server/routers/openai.py)
 _.close_sent  # websockets' protocol state, set by the WebSocket protocol subclass (server/wsprotocol.py)
 _.handshake_complete
+_.handle_handshake_exception  # uvicorn hook overridden by the WebSocket protocol subclass (server/wsprotocol.py)
 _.readable  # io.RawIOBase protocol (tests/support/audio_inputs.py)
 _.readinto
 _.binary_location  # selenium's ChromeOptions setting (tests/test_playground.py)
