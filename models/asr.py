@@ -227,16 +227,7 @@ class WhisperEngine:
     ) -> list[_Piece]:
         """Decode windows; with `keep`, only words inside those spans (± tolerance) are kept."""
         audios = [window.audio(audio) for window in windows]
-        outputs = self.batcher.decode(key, audios)
-        threshold = decode.compression_ratio_threshold
-        looping = [i for i, segments in enumerate(outputs) if _compression_ratio(segments) > threshold]
-        if looping and decode.loop_no_repeat_ngram_size > 0:
-            # Hallucination guard: a window that came back as a repetition loop is decoded again
-            # with repeated n-grams forbidden (deterministic, unlike a temperature fallback).
-            log.debug("%s: %d window(s) looped; decoding them again", self.name, len(looping))
-            retry = replace(key, no_repeat_ngram_size=decode.loop_no_repeat_ngram_size)
-            for i, segments in zip(looping, self.batcher.decode(retry, [audios[i] for i in looping]), strict=True):
-                outputs[i] = segments
+        outputs = self._unlooped(audios, self.batcher.decode(key, audios), key, decode, keep is not None)
         tolerance = decode.coverage_tolerance_seconds
         pieces: list[_Piece] = []
         for index, (window, segments) in enumerate(zip(windows, outputs, strict=True)):
@@ -269,6 +260,31 @@ class WhisperEngine:
                 words = [Word(w.word.strip(), w.start, w.end, w.confidence) for w in words]
                 pieces.append(_Piece(start, text, words, index))
         return pieces
+
+    def _unlooped(
+        self,
+        audios: list[np.ndarray],
+        outputs: list[list[DecodedSegment]],
+        key: WindowKey,
+        decode: DecodeConfig,
+        stretches: bool,
+    ) -> list[list[DecodedSegment]]:
+        """Hallucination guard: windows that came back as a repetition loop (text compressing beyond
+        compression_ratio_threshold) are decoded again with repeated n-grams forbidden (deterministic, unlike a
+        temperature fallback); re-decoded `stretches` that loop are dropped instead when drop_looping_stretches."""
+        threshold = decode.compression_ratio_threshold
+        looping = [i for i, segments in enumerate(outputs) if _compression_ratio(segments) > threshold]
+        if looping and stretches and decode.drop_looping_stretches:
+            # A lone stretch of a second or two gives Whisper no speech to follow: a loop there is made up
+            # (asr_en 1089-134691-0001: the last 0.16 s of "longer" came back as "I'm sorry, I'm sorry, …").
+            log.debug("%s: %d re-decoded stretch(es) looped; dropped", self.name, len(looping))
+            return [[] if i in looping else segments for i, segments in enumerate(outputs)]
+        if looping and decode.loop_no_repeat_ngram_size > 0:
+            log.debug("%s: %d window(s) looped; decoding them again", self.name, len(looping))
+            retry = replace(key, no_repeat_ngram_size=decode.loop_no_repeat_ngram_size)
+            for i, segments in zip(looping, self.batcher.decode(retry, [audios[i] for i in looping]), strict=True):
+                outputs[i] = segments
+        return outputs
 
 
 def _compression_ratio(segments: list[DecodedSegment]) -> float:

@@ -70,6 +70,9 @@ class DecodeConfig(_Strict):
     # A window whose text compresses beyond compression_ratio_threshold (a loop) is decoded again
     # with repeated n-grams of this size forbidden; 0 keeps the loop.
     loop_no_repeat_ngram_size: int = 4
+    # A stretch re-decoded on its own (redecode_min_seconds) whose decode loops is dropped, not decoded again:
+    # on a second or two of audio a loop is Whisper making text up.
+    drop_looping_stretches: bool = True
     # False: the encoder sees each window's speech padded up to whole window_step_seconds, not 30 s.
     full_window: bool = True
     window_step_seconds: float = 10.0

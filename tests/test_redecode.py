@@ -1,12 +1,14 @@
-"""Speech the first pass skips is decoded again on its own (real `pulse-pro` model, real AMI audio)."""
+"""Speech the first pass skips is decoded again on its own (real `pulse-pro` / `pulse` models, real audio)."""
 
 from __future__ import annotations
 
 import pytest
 
-from models.asr import WhisperEngine
-from models.audio import decode_audio
+from models.asr import WhisperEngine, _compression_ratio
+from models.audio import SAMPLE_RATE, decode_audio
+from models.batching import DecodedSegment, WindowKey
 from models.coverage import speech_coverage, speech_regions
+from tests.helpers import DATA, manifest, wer
 from tests.support.engines import ENGLISH, default_engine
 from tests.support.telephone_set import telephone_set
 
@@ -16,6 +18,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def engine() -> WhisperEngine:
     return default_engine("pulse-pro")
+
+
+@pytest.fixture(scope="module")
+def pulse() -> WhisperEngine:
+    return default_engine("pulse")
 
 
 def test_a_short_speech_region_no_word_covered_is_decoded_on_its_own(engine: WhisperEngine) -> None:
@@ -46,3 +53,28 @@ def test_every_long_speech_region_of_a_meeting_excerpt_gets_words(engine: Whispe
             assert [w for w in result.words if start - 0.5 <= w.start <= end], (start, end, result.text)
     starts = [w.start for w in result.words]
     assert starts == sorted(starts)
+
+
+def test_a_clip_whose_speech_runs_to_its_end_gets_no_made_up_tail(pulse: WhisperEngine) -> None:
+    # LibriSpeech 1089-134691-0001 ends inside "longer": the last ~0.16 s of VAD speech lies past the word's
+    # timing and was re-decoded alone; on an Intel Xeon (AVX-512) that half second came back as an
+    # "I'm sorry, I'm sorry, …" loop, and the n-gram-blocked retry as "I'm sorry, I'm sorry." appended.
+    row = next(r for r in manifest("asr_en.jsonl") if r["audio"].endswith("1089-134691-0001.flac"))
+    result = pulse.transcribe_chunk(decode_audio(str(DATA / row["audio"])), ENGLISH)
+    assert wer(row["text"], result.text) <= 0.1, result.text
+
+
+def test_a_re_decoded_stretch_that_loops_is_dropped_and_a_window_that_loops_is_decoded_again(
+    pulse: WhisperEngine,
+) -> None:
+    row = next(r for r in manifest("asr_en.jsonl") if r["audio"].endswith("1089-134691-0001.flac"))
+    tail = decode_audio(str(DATA / row["audio"]))[-SAMPLE_RATE // 2 :]
+    loop = [DecodedSegment("I'm sorry, " * 40, 0.0, 0.5, [], avg_logprob=-0.1, no_speech_prob=0.5)]
+    decode, key = pulse.config.batch, WindowKey("en", pulse.config.batch.beam_size)
+    assert _compression_ratio(loop) > decode.compression_ratio_threshold
+
+    assert pulse._unlooped([tail], [loop], key, decode, stretches=True) == [[]]
+    retried = pulse._unlooped([tail], [list(loop)], key, decode, stretches=False)[0]
+    assert _compression_ratio(retried) <= decode.compression_ratio_threshold
+    kept = decode.model_copy(update={"drop_looping_stretches": False})
+    assert pulse._unlooped([tail], [list(loop)], key, kept, stretches=True)[0] != loop
