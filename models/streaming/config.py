@@ -72,6 +72,11 @@ class SessionConfig(_Strict):
     # audio up to its quietest VAD window (in the second half) is decoded speculatively and sealed,
     # so a final never decodes much more than this. 0 = pauses only.
     seal_chunk_seconds: float = 6.0
+    # A pause's speculative decode shorter than this is not sealed when speech resumes: a phrase decoded
+    # alone, cut at every short pause, loses or garbles words at the cut ("turnips" → "Her nips"); the
+    # next decode covers it again with what follows. 0 seals at every pause. Up to 3 s the longer decode
+    # costs no encoder time (the window is never under `min_window_seconds`).
+    min_seal_seconds: float = 3.0
     # Word-count rollover when the client leaves `max_words` unset and `finalize_on_words` is on.
     default_max_words: int = 40
     default_eou_timeout_ms: int = 800

@@ -102,7 +102,10 @@ class LiveSession:
                 silence = frame.end_sample - self._last_speech
                 if self._pause is None and self._has_speech and self._last_speech > self._segment_start:
                     reason = self._pause_reason(silence)
-                    self._pause = (reason, self._last_speech, frame.end_sample) if reason else None
+                    # The cut goes a tail pad after the speech, not where the pause is decided: the next
+                    # segment then starts inside the silence, before a soft onset ("ask" → "S not").
+                    cut = min(frame.end_sample, self._last_speech + int(self.config.final_tail_pad_seconds * SAMPLE_RATE))
+                    self._pause = (reason, self._last_speech, cut) if reason else None
                 if self._in_speech_event and silence >= self.options.endpointing_ms * SAMPLE_RATE // 1000:
                     self._in_speech_event = False
                     events.append(SpeechEvent("speech_ended", self._last_speech / SAMPLE_RATE))
@@ -235,16 +238,27 @@ class LiveSession:
                          redecode=True, sealed=list(self._sealed), context=self._context(self._sealed),
                          end_sample=end)
 
+    @property
+    def sealed_end(self) -> int:
+        """Session sample up to which speech is sealed (the next final decodes from here)."""
+        return self._sealed_end
+
     def prefinal_current(self, job: DecodeJob) -> bool:
         """Whether a speculative decode still starts where the open segment's undecoded audio starts."""
         return job.generation == self.generation and job.start_sample == self._sealed_end
 
     def seal(self, job: DecodeJob, result: DecodeResult) -> bool:
-        """Keep a speculative decode's words once speech resumed after its pause; False while it has not."""
+        """Keep a speculative decode's words once speech resumed after its pause; False while it has not.
+
+        A decode of less than `min_seal_seconds` is let go instead (True as well): the next one starts
+        from the same point and hears the phrase with what follows it."""
         if not self.prefinal_current(job):
             return False
         if self._last_speech <= job.end_sample:
             return False  # no speech after that pause (yet): a final may still reuse the decode whole
+        if job.end_sample - job.start_sample < self.config.min_seal_seconds * SAMPLE_RATE:
+            self._prefinal_for = None
+            return True
         self._sealed += timeline_words(job, result, self.seams)
         self._sealed_end = job.end_sample
         if self._sealed_end >= self._commit_sample:
