@@ -20,6 +20,7 @@ from models.streaming.jobs import DecodeJob, FinalSegment
 from models.streaming.runner import LiveEvent, SessionRunner
 from models.streaming.scheduler import DecodeScheduler
 from models.streaming.seams import SeamPolicy, drop_echoes, drop_unvoiced, repeated_ngrams, trim_seam
+from models.streaming.session import LiveSession
 from models.streaming.vad import StreamingVad
 from models.transcript import Word
 from tests.helpers import DATA, JFK, load_pcm
@@ -292,3 +293,46 @@ def test_an_unvoiced_first_copy_goes_and_the_heard_copy_cut_by_the_decode_end_st
              dw("New", 1.58, 1.74), dw("Jersey", 1.74, 2.1)]
     assert texts(drop_echoes(squeezed + heard, POLICY)) == texts(heard)
     assert texts(trim_seam([], squeezed + heard, 0.0, POLICY)) == texts(heard)
+
+
+# ---- a final whose decode stops before the speech does ---------------------------------------------
+class StopsEarly(StubDecoder):
+    """Honest, but every answer ends after its first word (Whisper's end of text before the speech ends)."""
+
+    def __call__(self, job: DecodeJob) -> DecodeResult | None:
+        result = super().__call__(job)
+        return None if result is None else DecodeResult(result.words[:1], "en")
+
+
+def stream_with_partials(final_decode: StubDecoder, partial_decode: StubDecoder, session: LiveSession,
+                         pcm: np.ndarray) -> list[FinalSegment]:
+    """Like `stream`, with a partial decode after every 100 ms feed (as the runner schedules them)."""
+    finals: list[FinalSegment] = []
+    for start in range(0, pcm.size, 1600):
+        session.feed(pcm[start : start + 1600])
+        job = session.partial_job()
+        if job is not None:
+            session.apply_partial(job, partial_decode(job))
+        reason = session.auto_final_reason()
+        if reason:
+            job = session.final_job(reason)
+            finals.append(session.apply_final(job, final_decode(job)))
+    job = session.final_job("finalize")
+    finals.append(session.apply_final(job, final_decode(job)))
+    return [f for f in finals if f.words]
+
+
+@pytest.mark.parametrize("mode", ["stops-early", "empty", "honest", "overlap"])
+def test_words_partials_agreed_on_past_a_final_that_stops_early_are_kept_once(cases: dict, mode: str) -> None:
+    """Finals (no speculative decodes here) that stop after their first word keep what partials committed
+    after it; honest and shifted finals gain nothing twice."""
+    pcm, words, options = cases["jfk-sealed-pauses"]
+    truth = truth_timeline(pcm, words)
+    final_stub = StopsEarly(truth, "honest") if mode == "stops-early" else StubDecoder(truth, mode)
+    finals = stream_with_partials(final_stub, StubDecoder(truth, "honest"), new_session(**options), pcm)
+    out = final_words(finals)
+    assert is_subsequence(out, words) and not repeated_ngrams(out, words, n=2)
+    if mode in ("stops-early", "empty"):
+        assert len(out) >= len(words) - 3, f"words partials agreed on were lost: {out}"
+    else:
+        assert out == words

@@ -160,6 +160,22 @@ def _trim(context: Sequence[Word], words: list[DecodedWord], offset: float, poli
     return kept
 
 
+def heard_after(decoded: Sequence[Word], committed: Sequence[Word], after: float, policy: SeamPolicy) -> list[Word]:
+    """Words partials committed (two decodes agreed) past a final decode's last word, from `after` s on.
+
+    A final's decode may stop before the speech does (Whisper ending its text early on a short segment:
+    "He" of "He could wait no longer"); what partials agreed on after that is kept, not lost. A committed
+    word centred inside the decode's last word, or a head repeating the decode's tail, is the decode's own.
+    """
+    end = decoded[-1].end if decoded else after
+    rest = [w for w in committed if w.start >= after and (w.start + w.end) / 2 > end]
+    if not rest or not decoded:
+        return rest
+    delay = rest[0].start - decoded[-1].end
+    n = repeated_head(_keys(decoded), _keys(rest), policy.max_ngram) if delay <= policy.window else 0
+    return rest[n:]
+
+
 def repeated_ngrams(words: Sequence[str], reference: Sequence[str], n: int = 3) -> list[tuple[str, ...]]:
     """n-grams said more often in `words` than in `reference` and at least twice: duplicated runs.
 

@@ -17,7 +17,7 @@ from models.audio import SAMPLE_RATE
 from models.streaming.config import SessionConfig
 from models.streaming.decoder import DecodedWord, DecodeResult
 from models.streaming.jobs import DecodeJob, FinalSegment, SessionOptions, SpeechEvent, common_prefix, timeline_words
-from models.streaming.seams import SeamPolicy, trim_seam
+from models.streaming.seams import SeamPolicy, heard_after, trim_seam
 from models.streaming.vad import VAD_WINDOW, StreamingVad, VadFrame
 from models.transcript import Word
 
@@ -383,9 +383,9 @@ class LiveSession:
         language = (result.language if result is not None else None) or job.language
         decoded = timeline_words(job, result, self.seams)
         if job.redecode:
-            # A decode that heard nothing falls back to what partials committed after the last pause.
+            # What partials committed after the decode's last word (all of it if the decode heard nothing).
             after = job.start_sample / SAMPLE_RATE
-            words = [*job.sealed, *(decoded or [w for w in job.committed if w.start >= after])]
+            words = [*job.sealed, *decoded, *heard_after(decoded, job.committed, after, self.seams)]
         else:
             words = [*job.committed, *decoded]
         if self.options.language is None and language:
