@@ -160,15 +160,19 @@ def _trim(context: Sequence[Word], words: list[DecodedWord], offset: float, poli
     return kept
 
 
-def heard_after(decoded: Sequence[Word], committed: Sequence[Word], after: float, policy: SeamPolicy) -> list[Word]:
-    """Words partials committed (two decodes agreed) past a final decode's last word, from `after` s on.
+def heard_after(
+    decoded: Sequence[Word], committed: Sequence[Word], span: tuple[float, float], policy: SeamPolicy
+) -> list[Word]:
+    """Words partials committed (two decodes agreed) past a final decode's last word, inside the decode's
+    audio `span` (s): words past its end (speech that resumed after a pause) belong to the next segment.
 
     A final's decode may stop before the speech does (Whisper ending its text early on a short segment:
     "He" of "He could wait no longer"); what partials agreed on after that is kept, not lost. A committed
     word centred inside the decode's last word, or a head repeating the decode's tail, is the decode's own.
     """
+    after, until = span
     end = decoded[-1].end if decoded else after
-    rest = [w for w in committed if w.start >= after and (w.start + w.end) / 2 > end]
+    rest = [w for w in committed if w.start >= after and end < (w.start + w.end) / 2 < until]
     if not rest or not decoded:
         return rest
     delay = rest[0].start - decoded[-1].end

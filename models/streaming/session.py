@@ -2,7 +2,8 @@
 
 A final's words come from decodes of whole stretches of its audio, never from joined partials:
 each pause the VAD marks (`prefinal_silence_ms`) gets one speculative decode of the audio since the
-previous pause; if speech resumes, those words are sealed and the next decode starts at the pause.
+previous pause; if speech resumes, those words are sealed (stretches under `min_seal_seconds` are let
+go and heard again with what follows) and the next decode starts at the pause.
 Continuous speech is sealed the same way in chunks (`seal_chunk_seconds`), cut at its quietest VAD
 window. The final decodes whatever follows the last sealed point, or reuses the speculative decode
 when no speech came after it. Decodes of a final's audio get no prompt; every decode's words pass
@@ -63,8 +64,8 @@ class LiveSession:
         self._sealed: list[Word] = []
         self._sealed_end = 0
         self._prefinal_for: tuple[int, int] | None = None  # (decode start, last speech) speculated on
-        # The pause that ends the open segment (reason, its last voiced sample, the sample where it became
-        # long enough): the final cuts there even when it is decided later, after speech resumed.
+        # The pause that ends the open segment (reason, its last voiced sample, the cut: that sample + the tail
+        # pad): the final cuts there even when it is decided later, after speech resumed.
         self._pause: tuple[str, int, int] | None = None
         # (end sample, speech probability) of the VAD windows after the last sealed point: where to cut a chunk.
         self._vad_trace: list[tuple[int, float]] = []
@@ -384,8 +385,8 @@ class LiveSession:
         decoded = timeline_words(job, result, self.seams)
         if job.redecode:
             # What partials committed after the decode's last word (all of it if the decode heard nothing).
-            after = job.start_sample / SAMPLE_RATE
-            words = [*job.sealed, *decoded, *heard_after(decoded, job.committed, after, self.seams)]
+            span = (job.start_sample / SAMPLE_RATE, job.end_sample / SAMPLE_RATE)
+            words = [*job.sealed, *decoded, *heard_after(decoded, job.committed, span, self.seams)]
         else:
             words = [*job.committed, *decoded]
         if self.options.language is None and language:
