@@ -218,14 +218,14 @@ def test_partials_commit_once_when_the_decoder_echoes_committed_words() -> None:
 def test_a_huge_chunk_keeps_the_buffer_bounded_and_forces_a_final() -> None:
     speech = load_pcm(JFK)
     session = new_session()
-    session.max_buffer = 5 * SR
+    session.audio.capacity = 5 * SR
     session.feed(np.tile(speech, 6))  # 66 s in one frame
-    assert session.buffered_seconds <= 5.0
-    assert session.dropped_samples == 61 * SR
+    assert session.audio.held_seconds <= 5.0
+    assert session.audio.dropped == 61 * SR
     assert session.auto_final_reason() in {"max_buffer", "max_segment"}
     job = session.final_job("max_buffer")
     assert job.audio is not None and job.audio.size <= 5 * SR
-    assert session.buffered_seconds == 0.0
+    assert session.audio.held_seconds == 0.0
 
 
 def test_the_runner_runs_the_vad_of_a_large_chunk_on_a_worker_thread() -> None:

@@ -12,29 +12,8 @@ from models.redaction import TokenBook
 from models.speakers import OnlineSpeakerTracker
 from models.stages import Stages
 from models.streaming.jobs import FinalSegment
+from models.streaming.timeline import AudioTimeline
 from models.transcript import Transcript
-
-
-class AudioRing:
-    """The last `seconds` of session audio (16 kHz), addressable by session time, in bounded memory."""
-
-    def __init__(self, seconds: float) -> None:
-        self._capacity = int(seconds * SAMPLE_RATE)
-        self._buffer = np.zeros(0, dtype=np.float32)
-        self._start = 0  # session sample index of _buffer[0]
-
-    def append(self, samples: np.ndarray) -> None:
-        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
-        excess = self._buffer.size - self._capacity
-        if excess > 0:
-            self._buffer = self._buffer[excess:]
-            self._start += excess
-
-    def slice(self, start: float, end: float) -> tuple[float, np.ndarray]:
-        """Audio between two session times that is still held, with the time of its first sample."""
-        lo = max(int(start * SAMPLE_RATE) - self._start, 0)
-        hi = max(min(int(end * SAMPLE_RATE) - self._start, self._buffer.size), lo)
-        return (self._start + lo) / SAMPLE_RATE, self._buffer[lo:hi]
 
 
 @dataclass
@@ -48,13 +27,13 @@ class LiveEnrichment:
     ring_seconds: float = 90.0
     book: TokenBook = field(default_factory=TokenBook)
     tracker: OnlineSpeakerTracker | None = None
-    ring: AudioRing | None = None
+    ring: AudioTimeline | None = None
 
     def __post_init__(self) -> None:
         if self.diarize and self.stages.speakers is not None:
             speakers = self.stages.speakers
             self.tracker = OnlineSpeakerTracker(speakers.embedder, speakers.config)
-            self.ring = AudioRing(self.ring_seconds)
+            self.ring = AudioTimeline(int(self.ring_seconds * SAMPLE_RATE))
 
     @property
     def redacting(self) -> bool:
@@ -73,7 +52,7 @@ class LiveEnrichment:
         """Speaker labels first (on the spoken words), then redaction of text and words."""
         words = segment.words
         if self.tracker is not None and self.ring is not None and words:
-            offset, audio = self.ring.slice(segment.start, segment.end)
+            offset, audio = self.ring.slice_seconds(segment.start, segment.end)
             if audio.size:
                 self.tracker.assign(audio, offset, words)
         if not self.redacting:

@@ -75,16 +75,16 @@ class SessionRunner:
 
     async def feed(self, samples: np.ndarray) -> None:
         """Buffer audio and run the VAD on it (on a worker thread when the chunk is long)."""
-        dropped = self.session.dropped_samples
+        dropped = self.session.audio.dropped
         if samples.size > self.scheduler.config.vad_in_thread_seconds * SAMPLE_RATE:
             heard = self.session.vad_input(samples)
             frames = await asyncio.to_thread(self.session.vad.feed, heard)
             events = self.session.feed_decided(samples, frames)
         else:
             events = self.session.feed(samples)
-        if self.session.dropped_samples > dropped:
+        if self.session.audio.dropped > dropped:
             log.warning("session %s: undecoded audio over live.max_buffer_seconds, %.1f s dropped", self.session_id,
-                        (self.session.dropped_samples - dropped) / SAMPLE_RATE)
+                        (self.session.audio.dropped - dropped) / SAMPLE_RATE)
         for event in events:
             await self.emit(event)
         self._wake.set()

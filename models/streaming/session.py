@@ -1,4 +1,4 @@
-"""Live session engine: audio buffer, VAD, stable partials by local agreement, and the final policy.
+"""Live session engine: VAD, stable partials by local agreement, and the final policy.
 
 A final's words come from decodes of whole stretches of its audio, never from joined partials:
 each pause the VAD marks (`prefinal_silence_ms`) gets one speculative decode of the audio since the
@@ -19,6 +19,7 @@ from models.streaming.config import SessionConfig
 from models.streaming.decoder import DecodedWord, DecodeResult
 from models.streaming.jobs import DecodeJob, FinalSegment, SessionOptions, SpeechEvent, common_prefix, timeline_words
 from models.streaming.seams import SeamPolicy, heard_after, trim_seam
+from models.streaming.timeline import AudioTimeline
 from models.streaming.vad import VAD_WINDOW, StreamingVad, VadFrame
 from models.transcript import Word
 
@@ -39,11 +40,7 @@ class LiveSession:
         self.vad = vad
         self.seams = SeamPolicy(config.seam_window_seconds, config.echo_seconds, config.min_word_seconds,
                                 config.seam_max_ngram, config.seam_echo_ratio)
-        self.max_buffer = int(max_buffer_seconds * SAMPLE_RATE)
-        self.dropped_samples = 0  # audio discarded because the buffer reached `max_buffer`
-        self.total = 0  # samples received on the session timeline
-        self._buffer = np.zeros(0, np.float32)
-        self._buffer_start = 0
+        self.audio = AudioTimeline(int(max_buffer_seconds * SAMPLE_RATE))
         self.generation = 0
         self._segment_start = 0
         self._has_speech = False  # VAD saw speech since the last final
@@ -75,12 +72,18 @@ class LiveSession:
         """Append 16 kHz audio, run VAD on the new windows; returns VAD events in time order."""
         return self.feed_decided(samples, self.vad.feed(self.vad_input(samples)))
 
+    @property
+    def total(self) -> int:
+        """Samples received on the session timeline."""
+        return self.audio.total
+
     def vad_input(self, samples: np.ndarray) -> np.ndarray:
-        """The part of `samples` worth a VAD pass: audio beyond `max_buffer` would be dropped unheard anyway."""
-        if samples.size <= self.max_buffer:
+        """The part of `samples` worth a VAD pass: audio beyond the buffer's capacity would be dropped unheard."""
+        capacity = self.audio.capacity
+        if samples.size <= capacity:
             return samples
-        self.vad.skip(samples.size - self.max_buffer)
-        return samples[-self.max_buffer :]
+        self.vad.skip(samples.size - capacity)
+        return samples[-capacity:]
 
     def feed_decided(self, samples: np.ndarray, frames: list[VadFrame]) -> list[SpeechEvent]:
         """`feed` with the VAD already run on `samples` (`self.vad.feed`, e.g. on a worker thread)."""
@@ -117,20 +120,10 @@ class LiveSession:
         return events
 
     def _append(self, samples: np.ndarray) -> None:
-        """Buffer new audio, never more than `max_buffer` samples: older audio is dropped (and counted)."""
-        if not samples.size:
-            return
-        self.total += samples.size
-        if samples.size >= self.max_buffer:
-            self.dropped_samples += self._buffer.size + samples.size - self.max_buffer
-            self._buffer, self._buffer_start = samples[-self.max_buffer :].copy(), self.total - self.max_buffer
-        else:
-            self._buffer = np.concatenate([self._buffer, samples]) if self._buffer.size else samples.copy()
-            if self._buffer.size > self.max_buffer:
-                self.dropped_samples += self._buffer.size - self.max_buffer
-                self._drop_until(self.total - self.max_buffer)
+        """Buffer new audio (the oldest is dropped past the buffer's capacity)."""
+        self.audio.append(samples)
         # Nothing may point before the buffer: decodes start where audio still is.
-        start = self._buffer_start
+        start = self.audio.start
         self._segment_start, self._sealed_end = max(self._segment_start, start), max(self._sealed_end, start)
         if self._commit_sample < start:
             self._commit_sample, self._hypotheses = start, []
@@ -141,20 +134,11 @@ class LiveSession:
 
     def _trim_silence(self) -> None:
         """Nothing said since the last final: keep only a short pre-roll so memory stays flat."""
-        keep_from = max(self._buffer_start, self.total - int(self.config.preroll_seconds * SAMPLE_RATE))
-        self._drop_until(keep_from)
+        keep_from = max(self.audio.start, self.total - int(self.config.preroll_seconds * SAMPLE_RATE))
+        self.audio.drop_until(keep_from)
         self._commit_sample = max(self._commit_sample, keep_from)
         if keep_from > self._segment_start:
             self._segment_start = self._sealed_end = keep_from
-
-    def _drop_until(self, sample: int) -> None:
-        cut = sample - self._buffer_start
-        if cut > 0:
-            self._buffer = self._buffer[cut:]
-            self._buffer_start = sample
-
-    def _slice(self, start: int, end: int) -> np.ndarray:
-        return self._buffer[max(0, start - self._buffer_start) : max(0, end - self._buffer_start)].copy()
 
     # ---- policy ---------------------------------------------------------------------------
     def _pause_reason(self, silence: int) -> str | None:
@@ -174,7 +158,7 @@ class LiveSession:
             return "max_words"
         if (self.total - self._segment_start) >= self.config.max_segment_seconds * SAMPLE_RATE:
             return "max_segment"
-        if self._buffer.size >= self.max_buffer:
+        if self.audio.held >= self.audio.capacity:
             return "max_buffer"
         return None
 
@@ -234,7 +218,7 @@ class LiveSession:
             self._prefinal_for = (start, cut)
         if end - start > self.config.final_redecode_max_seconds * SAMPLE_RATE:
             return None
-        return DecodeJob("prefinal", self.generation, self._slice(start, end), start,
+        return DecodeJob("prefinal", self.generation, self.audio.slice(start, end), start,
                          self._prompt(self._sealed, self.config.prompt_finals), self.language, "endpointing",
                          redecode=True, sealed=list(self._sealed), context=self._context(self._sealed),
                          end_sample=end)
@@ -265,7 +249,7 @@ class LiveSession:
         if self._sealed_end >= self._commit_sample:
             # Partials lagged behind: they continue after the sealed words (what the final will say).
             self.committed, self._commit_sample, self._hypotheses = list(self._sealed), self._sealed_end, []
-        self._drop_until(min(self._sealed_end, self._commit_sample))
+        self.audio.drop_until(min(self._sealed_end, self._commit_sample))
         return True
 
     def partial_job(self, spacing: float = 0.0) -> DecodeJob | None:
@@ -281,7 +265,7 @@ class LiveSession:
             return None
         self._last_partial_total = self.total
         self.partial_in_flight = True
-        audio = self._slice(self._commit_sample, self.total)
+        audio = self.audio.slice(self._commit_sample, self.total)
         return DecodeJob("partial", self.generation, audio, self._commit_sample,
                          self._prompt(self.committed, self.config.prompt_partials), self.language,
                          context=self._context(self.committed))
@@ -314,7 +298,7 @@ class LiveSession:
             cut = (words[agreed - 1].end + max(words[agreed - 1].end, words[agreed].start)) / 2
             self._commit_sample = job.start_sample + int(cut * SAMPLE_RATE)
             keep = min(self._sealed_end, self._commit_sample) if self._keeps_segment() else self._commit_sample
-            self._drop_until(keep)
+            self.audio.drop_until(keep)
             words = words[agreed:]
             self._hypotheses = [words]
         else:
@@ -354,16 +338,16 @@ class LiveSession:
         heard = self._has_speech and speech > start and end - start >= min_samples
         redecode = self.config.final_redecode and end - start <= self.config.final_redecode_max_seconds * SAMPLE_RATE
         if redecode:
-            audio = self._slice(start, end) if heard else None
+            audio = self.audio.slice(start, end) if heard else None
             context = self._context(sealed)
         else:
             sealed, prompt, start = [], self._prompt(committed, self.config.prompt_finals), self._commit_sample
             tail = self._has_speech and speech > start and reason not in WORD_BOUNDARY_REASONS
-            audio = self._slice(start, end) if tail and end - start >= min_samples else None
+            audio = self.audio.slice(start, end) if tail and end - start >= min_samples else None
             context = self._context(committed)
         job = DecodeJob("final", self.generation, audio, start, prompt, self.language, reason, committed,
                         redecode, sealed, cut, context, end)
-        self._drop_until(cut)
+        self.audio.drop_until(cut)
         self._commit_sample = self._segment_start = self._sealed_end = cut
         self._hypotheses = []
         self._last_partial_total = self.total
@@ -407,7 +391,3 @@ class LiveSession:
     @property
     def has_pending_speech(self) -> bool:
         return bool(self.committed or self._sealed) or (self._has_speech and self._last_speech > self._commit_sample)
-
-    @property
-    def buffered_seconds(self) -> float:
-        return self._buffer.size / SAMPLE_RATE
