@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from whisper_normalizer.english import EnglishTextNormalizer
 
-from models.streaming.decoder import DecodeResult, LiveDecoder, clip_prompt
+from models.streaming.decoder import DecodeRequest, DecodeResult, LiveDecoder, clip_prompt
 from models.streaming.jobs import DecodeJob, FinalSegment
 from models.streaming.runtime import load_live_model
 from models.streaming.seams import repeated_ngrams
@@ -117,6 +117,30 @@ def test_word_count_final_cuts_at_a_sealed_pause(decoder: LiveDecoder) -> None:
     finals.append(session.apply_final(rest, run(decoder, session, rest)))
     joined = NORMALISE(" ".join(f.text for f in finals))
     assert jiwer.wer(NORMALISE(reference(JFK)), joined) <= 0.15
+
+
+class GreedyStopsEarly(LiveDecoder):
+    """The real decoder, except that greedy search keeps only its first token: the way int8 greedy search
+    stopped after "He" on "He could wait no longer" (a fault injected, the model and audio are real)."""
+
+    def _generate_group(self, items: list, encoded: np.ndarray, rows: list[int], prompts: list[list[int]]) -> None:  # type: ignore[type-arg]
+        super()._generate_group(items, encoded, rows, prompts)
+        for n in rows:
+            if items[n].request.greedy:
+                items[n].tokens = items[n].tokens[:1]
+
+
+@pytest.mark.slow
+def test_a_greedy_final_decode_that_stops_early_is_searched_again(decoder: LiveDecoder) -> None:
+    """A speculative (greedy) decode whose words end long before its audio gets the final's beam search."""
+    pcm, ref = clip("librispeech_1089-134691-0000")
+    request = DecodeRequest(pcm, language="en", final=True, greedy=True)
+    unguarded = GreedyStopsEarly(decoder._fw, decoder.config.model_copy(update={"early_stop_seconds": 1e9}))
+    stopped = unguarded.decode_batch([request])[0]
+    assert len(stopped.words) == 1  # the injected fault bites: one word for five
+    guarded = GreedyStopsEarly(decoder._fw, decoder.config).decode_batch([request])[0]
+    assert jiwer.wer(NORMALISE(ref), NORMALISE(guarded.text)) <= 0.2
+    assert guarded.words[-1].end > pcm.size / 16000 - 1.0
 
 
 def test_clip_prompt_keeps_the_most_recent_whole_words() -> None:

@@ -27,6 +27,9 @@ class DecoderConfig(_Strict):
     # `full_window: true` keeps Whisper's 30 s window (needed by models that loop on short input).
     full_window: bool = False
     pad_seconds: float = 2.0
+    # Final decodes (speculative ones at pauses included) are padded by this much instead, when set: a
+    # longer window costs encoder time only on the decode whose words are kept.
+    final_pad_seconds: float | None = None
     # Encode a batch in one CTranslate2 call (GPU); on CPU rows are encoded one by one (measured faster),
     # generate and alignment stay batched either way.
     batch_encode: bool = False
@@ -41,6 +44,9 @@ class DecoderConfig(_Strict):
     # Speculative final decodes (at pauses) search greedily: they wait in the partial lane and a
     # running decode cannot be pre-empted by another session's final.
     greedy_speculative: bool = True
+    # A greedy final decode whose last word ends this long before its audio does (the audio ends a short
+    # tail pad after the VAD's last speech) is searched again with `final_beam_size`.
+    early_stop_seconds: float = 1.0
     # Prompt text (previous finals, committed words) handed to the decoder, in characters (most
     # recent kept, cut at a word boundary). Which decodes get a prompt: `SessionConfig.prompt_*`.
     prompt_chars: int = 200

@@ -8,6 +8,7 @@ with `batch_encode`), and generated with one batch of prompts; only requests tha
 
 from __future__ import annotations
 
+import logging
 import zlib
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +22,7 @@ from faster_whisper.transcribe import get_suppressed_tokens, merge_punctuations
 from models.languages import pick_language
 from models.streaming.config import DecoderConfig
 
+log = logging.getLogger(__name__)
 HOP = 160  # feature frames are 10 ms
 FULL_WINDOW_FRAMES = 3000
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
@@ -110,11 +112,14 @@ class LiveDecoder:
         """The search a request needs; only requests with equal beam sizes share a batch."""
         return self.config.final_beam_size if request.final and not request.greedy else self.config.beam_size
 
-    def window_frames(self, samples: int) -> int:
+    def window_frames(self, samples: int, final: bool = False) -> int:
         """Encoder window (feature frames) for audio of `samples`: the speech plus padding, or 30 s."""
         if self.config.full_window:
             return FULL_WINDOW_FRAMES
-        wanted = min(samples // HOP, FULL_WINDOW_FRAMES) + int(self.config.pad_seconds * 100)
+        pad = self.config.pad_seconds
+        if final and self.config.final_pad_seconds is not None:
+            pad = self.config.final_pad_seconds
+        wanted = min(samples // HOP, FULL_WINDOW_FRAMES) + int(pad * 100)
         window = min(FULL_WINDOW_FRAMES, max(int(self.config.min_window_seconds * 100), wanted))
         return window + window % 2  # the encoder's stride-2 convolution wants an even frame count
 
@@ -135,7 +140,7 @@ class LiveDecoder:
         return [self._result(i) for i in items]
 
     def _run(self, items: list[_Item]) -> None:
-        window = max(self.window_frames(i.request.audio.size) for i in items)
+        window = max(self.window_frames(i.request.audio.size, i.request.final) for i in items)
         features = np.stack([
             pad_or_trim(self._fw.feature_extractor(i.request.audio)[:, : i.content], window) for i in items
         ]).astype(np.float32)
@@ -155,17 +160,38 @@ class LiveDecoder:
         for item in items:
             if self._looping(item):
                 item.tokens = []  # still a loop ("S S S S ..."): report nothing rather than garbage
-        self._search_again(items, encoded)
+        # Greedy search sometimes takes end-of-text as the very first token on speech the VAD heard
+        # (seen on AVX2 int8: JFK's "what your country can do for you" came back empty, beam 5 heard it).
+        self._search_again(items, encoded, [n for n, i in enumerate(items) if self._greedy_final(i) and not i.tokens])
         self._align(items, encoded)
+        self._search_early_stops(items, encoded)
 
-    def _search_again(self, items: list[_Item], encoded: np.ndarray) -> None:
-        """Greedy final-audio decodes that ended at once get one beam-search pass.
+    def _greedy_final(self, item: _Item) -> bool:
+        return item.request.final and item.request.greedy and self.config.final_beam_size > self.config.beam_size
 
-        Greedy search sometimes takes end-of-text as the very first token on speech the VAD heard
-        (seen on AVX2 int8: JFK's "what your country can do for you" came back empty, beam 5 heard it).
-        """
-        rows = [n for n, i in enumerate(items) if i.request.final and i.request.greedy and not i.tokens
-                and self.config.final_beam_size > self.config.beam_size]
+    def _search_early_stops(self, items: list[_Item], encoded: np.ndarray) -> None:
+        """Greedy final-audio decodes whose words stop well before their audio does get one beam-search pass,
+        kept if its words reach further (seen on Intel int8 with a 5.8 s window: "He could wait no longer"
+        decoded as "He")."""
+        rows = [n for n, i in enumerate(items) if self._greedy_final(i) and i.words
+                and i.content / 100 - i.words[-1].end > self.config.early_stop_seconds]
+        if not rows:
+            return
+        greedy = {n: (items[n].tokens, items[n].words) for n in rows}
+        self._search_again(items, encoded, rows)
+        for n in rows:
+            items[n].words = []
+        self._align([items[n] for n in rows], encoded[rows])
+        for n in rows:
+            tokens, words = greedy[n]
+            searched = items[n].words
+            log.debug("greedy final decode stopped %.2f s early (%r); beam search: %r", items[n].content / 100
+                      - words[-1].end, "".join(w.text for w in words), "".join(w.text for w in searched))
+            if not searched or searched[-1].end <= words[-1].end:
+                items[n].tokens, items[n].words = tokens, words
+
+    def _search_again(self, items: list[_Item], encoded: np.ndarray, rows: list[int]) -> None:
+        """Decode `rows` (greedy final-audio requests) once more with the final's beam search."""
         if not rows:
             return
         greedy = {n: items[n].request for n in rows}

@@ -42,7 +42,7 @@ class _Job:
 
     @property
     def window(self) -> int:
-        return self.decoder.window_frames(self.request.audio.size)
+        return self.decoder.window_frames(self.request.audio.size, self.request.final)
 
 
 @dataclass

@@ -82,8 +82,8 @@ class StubBatchDecoder:
     def beam_size(self, request: DecodeRequest) -> int:
         return 5 if request.final and not request.greedy else 1
 
-    def window_frames(self, samples: int) -> int:
-        return max(500, samples // 160 + 200)
+    def window_frames(self, samples: int, final: bool = False) -> int:
+        return max(500, samples // 160 + (400 if final else 200))
 
     def decode_batch(self, requests: list[DecodeRequest]) -> list[DecodeResult]:
         with self._lock:
