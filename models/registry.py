@@ -9,6 +9,7 @@ from pathlib import Path
 from models.asr import WhisperEngine
 from models.config import ModelConfig, PulseConfig
 from models.pool import InferencePool
+from models.priority import keep_blas_on_calling_threads
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class ModelRegistry:
     @classmethod
     def load(cls, config: PulseConfig, cache_dir: Path) -> ModelRegistry:
         """Load every configured model; engines with identical weights are shared."""
+        keep_blas_on_calling_threads()  # BLAS work keeps its caller's priority (models/priority.py)
         engines: dict[tuple[str, ...], WhisperEngine] = {}
         loaded: dict[str, LoadedModel] = {}
         for name, mc in config.models.items():
