@@ -23,6 +23,7 @@ from models.coverage import (
     speech_regions,
     uncovered_stretches,
 )
+from models.ct2_threads import split_threads
 from models.languages import LanguagePlan, pick_language
 from models.priority import call_at_priority
 from models.text.words import is_filler
@@ -73,20 +74,27 @@ class WhisperEngine:
         self.config = config
         self.model_dir = resolve_weights(config.weights, cache_dir)
         log.info("loading %s from %s (%s, %s)", name, self.model_dir, config.device, config.compute_type)
-        # Loaded at the model's niceness: its CTranslate2 worker threads keep it.
-        self.model = call_at_priority(lambda: WhisperModel(
-            str(self.model_dir),
-            device=config.device,
-            compute_type=config.compute_type,
-            cpu_threads=config.cpu_threads,
-            num_workers=config.num_workers,
-            local_files_only=True,
-        ), config.nice)
+
+        def load(threads: int) -> WhisperModel:
+            # Loaded at the model's niceness: its CTranslate2 worker threads keep it.
+            return call_at_priority(lambda: WhisperModel(
+                str(self.model_dir),
+                device=config.device,
+                compute_type=config.compute_type,
+                cpu_threads=threads,
+                num_workers=config.num_workers,
+                local_files_only=True,
+            ), config.nice)
+
+        self.model = load(config.cpu_threads)
+        # Windows are generated and aligned on `generate_threads` (models/ct2_threads.py).
+        self.decoding_model = split_threads(self.model, load, config.generate_threads, config.cpu_threads,
+                                            config.device)
         self.supported_languages: frozenset[str] = frozenset(self.model.supported_languages)
         self.is_multilingual: bool = self.model.model.is_multilingual
         batch = config.batch
         self.batcher = WindowBatcher(
-            self.model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds,
+            self.decoding_model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds,
             nice=config.nice, batch_encode=batch.batch_encode,
         )
 

@@ -26,6 +26,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import BatchedInferencePipeline, TranscriptionOptions, get_suppressed_tokens
 
 from models.audio import SAMPLE_RATE
+from models.ct2_threads import SplitThreadsModel
 from models.priority import lower_thread_priority
 
 FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s input, 100 mel frames per second
@@ -75,7 +76,7 @@ class WindowBatcher:
 
     def __init__(
         self,
-        model: WhisperModel,
+        model: WhisperModel | SplitThreadsModel,
         batch_size: int,
         gather_ms: float,
         name: str = "",
@@ -190,7 +191,7 @@ class _RowByRowEncoder:
     """The model as faster-whisper's batched pipeline sees it, with the encoder run one window at a time
     (see `DecodeConfig.batch_encode`); generation and alignment still take the whole batch at once."""
 
-    def __init__(self, model: WhisperModel) -> None:
+    def __init__(self, model: WhisperModel | SplitThreadsModel) -> None:
         self._model = model
         self._encoded: np.ndarray | None = None  # CTranslate2 shares this memory: kept for the call
 

@@ -97,6 +97,11 @@ class ModelConfig(_Strict):
     compute_type: str = "int8"
     cpu_threads: int = 2
     num_workers: int = 1
+    # CTranslate2 threads that generate and align pre-recorded windows (the encoder keeps cpu_threads);
+    # fewer than cpu_threads loads a second instance of the weights for it (models/ct2_threads.py:
+    # GNU OpenMP throttles small parallel regions once a process holds more OpenMP threads than CPUs).
+    # None = one instance on cpu_threads. Ignored off the CPU.
+    generate_threads: int | None = Field(None, ge=1)
     max_queue: int = 8
     # OS niceness (Linux, 0-19) of this model's pre-recorded work: its CTranslate2 threads, request
     # pipeline threads and batch dispatcher. Live decodes run on their own instance at 0, so a long

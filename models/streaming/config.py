@@ -123,6 +123,8 @@ class LiveEngineConfig(_Strict):
     # Overrides of the registry model's settings for the live instance (None = the model's own).
     compute_type: str | None = None
     cpu_threads: int | None = None
+    # Threads that generate and align (None = the registry model's `generate_threads`; see models/ct2_threads.py).
+    generate_threads: int | None = Field(None, ge=1)
 
 
 class LiveModelConfig(_Strict):

@@ -19,6 +19,7 @@ from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens, merge_punctuations
 
+from models.ct2_threads import SplitThreadsModel
 from models.languages import pick_language
 from models.streaming.config import DecoderConfig
 
@@ -103,7 +104,7 @@ class _Item:
 class LiveDecoder:
     """Thread-safe wrapper over a loaded CTranslate2 Whisper model; holds no per-session state."""
 
-    def __init__(self, model: WhisperModel, config: DecoderConfig) -> None:
+    def __init__(self, model: WhisperModel | SplitThreadsModel, config: DecoderConfig) -> None:
         self.config = config
         self._fw = model
         self._tokenizers: dict[str | None, Tokenizer] = {}

@@ -9,6 +9,7 @@ from pathlib import Path
 from faster_whisper import WhisperModel
 
 from models.config import ModelConfig
+from models.ct2_threads import SplitThreadsModel, split_threads
 from models.registry import LoadedModel, ModelRegistry
 from models.streaming.config import LiveEngineConfig, LiveModelConfig, LiveServerConfig
 from models.streaming.decoder import LiveDecoder
@@ -48,7 +49,7 @@ class LiveRuntime:
         self.config = config
         self.scheduler = DecodeScheduler(config)
         self._decoders: dict[tuple[str, str], LiveDecoder] = {}
-        self._models: dict[tuple[str, str, int], WhisperModel] = {}
+        self._models: dict[tuple[str, str, int, int | None], WhisperModel | SplitThreadsModel] = {}
         self._sessions: set[str] = set()
 
     @property
@@ -87,18 +88,25 @@ class LiveRuntime:
             decoder = self._decoders[key] = LiveDecoder(self._model(target, config.engine), decoder_config)
         return LivePlan(decoder, config)
 
-    def _model(self, target: LoadedModel, engine: LiveEngineConfig) -> WhisperModel:
+    def _model(self, target: LoadedModel, engine: LiveEngineConfig) -> WhisperModel | SplitThreadsModel:
         """The live lane's own model instance (loaded once per weights and settings), or the registry's."""
         if not engine.dedicated:
-            return target.engine.model
+            return target.engine.decoding_model
         compute_type = engine.compute_type or target.config.compute_type
         threads = engine.cpu_threads or target.config.cpu_threads
-        key = (str(target.engine.model_dir), compute_type, threads)
+        generate_threads = engine.generate_threads or target.config.generate_threads
+        key = (str(target.engine.model_dir), compute_type, threads, generate_threads)
         found = self._models.get(key)
         if found is None:
-            log.info("loading live instance of %s (%s, %d threads)", target.name, compute_type, threads)
-            found = self._models[key] = load_live_model(target.engine.model_dir, target.config, engine,
-                                                             self.config.decode_workers)
+            log.info("loading live instance of %s (%s, %d threads, generation on %s)", target.name, compute_type,
+                     threads, generate_threads or threads)
+
+            def load(cpu_threads: int) -> WhisperModel:
+                return load_live_model(target.engine.model_dir, target.config,
+                                       engine.model_copy(update={"cpu_threads": cpu_threads}), self.config.decode_workers)
+
+            found = self._models[key] = split_threads(load(threads), load, generate_threads, threads,
+                                                      target.config.device)
         return found
 
     def preload(self) -> None:
