@@ -97,7 +97,8 @@ class ModelConfig(_Strict):
     compute_type: str = "int8"
     cpu_threads: int = 2
     num_workers: int = 1
-    # CTranslate2 threads that generate and align pre-recorded windows (the encoder keeps cpu_threads);
+    # CTranslate2 threads that generate and align (pre-recorded windows, and live decodes unless
+    # `live.engine.generate_threads` says otherwise; the encoder keeps cpu_threads);
     # fewer than cpu_threads loads a second instance of the weights for it (models/ct2_threads.py:
     # GNU OpenMP throttles small parallel regions once a process holds more OpenMP threads than CPUs).
     # None = one instance on cpu_threads. Ignored off the CPU.
