@@ -72,7 +72,8 @@ def _sequence(clips: list[Clip], high: float) -> Sequence:
 
 
 def floor_seconds(items: list[Clip], sequences: list[Sequence]) -> dict[str, float]:
-    """One direct decode per clip and per sequence with the live model and a final's search (no server running)."""
+    """One direct decode per clip and per sequence with the live model and a final's search (no server running;
+    one instance on cpu_threads, without the server's one-thread generation: the floor stays a plain decode)."""
     config = load_config(REPO / "configs" / "default.yaml")
     model = config.models["pulse"]
     live = model.live

@@ -17,7 +17,7 @@ from whisper_normalizer.english import EnglishTextNormalizer
 
 from models.streaming.decoder import DecodeRequest, DecodeResult, LiveDecoder, clip_prompt
 from models.streaming.jobs import DecodeJob, FinalSegment
-from models.streaming.runtime import load_live_model
+from models.streaming.runtime import load_live_instance
 from models.streaming.seams import repeated_ngrams
 from models.streaming.session import LiveSession
 from models.weights import resolve_weights
@@ -35,12 +35,13 @@ NORMALISE = EnglishTextNormalizer()
 
 @pytest.fixture(scope="module", params=["int8", "float32"])
 def decoder(request: pytest.FixtureRequest) -> LiveDecoder:
-    """The live decoder on a config variant whose live engine runs with the given `compute_type`."""
+    """The live decoder as the server builds it (generation on its own thread count, see models/ct2_threads.py),
+    on a config variant whose live engine runs with the given `compute_type`."""
     config = load_config(REPO / "configs" / "default.yaml")
     model = config.models["pulse"]
     live = model.live.model_copy(update={"engine": model.live.engine.model_copy(update={"compute_type": request.param})})
     weights = resolve_weights(model.weights, REPO / ".cache")
-    return LiveDecoder(load_live_model(weights, model, live.engine), live.decoder)
+    return LiveDecoder(load_live_instance(weights, model, live.engine), live.decoder)
 
 
 def reference(path: Path) -> str:

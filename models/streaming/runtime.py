@@ -33,6 +33,19 @@ def load_live_model(model_dir: Path, model: ModelConfig, engine: LiveEngineConfi
     )
 
 
+def load_live_instance(
+    model_dir: Path, model: ModelConfig, engine: LiveEngineConfig, workers: int = 1
+) -> WhisperModel | SplitThreadsModel:
+    """The live lane's model as the server runs it: `load_live_model`, generating and aligning on
+    `generate_threads` (the engine's, else the model's) when that is fewer threads (models/ct2_threads.py)."""
+    threads = engine.cpu_threads or model.cpu_threads
+
+    def load(cpu_threads: int) -> WhisperModel:
+        return load_live_model(model_dir, model, engine.model_copy(update={"cpu_threads": cpu_threads}), workers)
+
+    return split_threads(load(threads), load, engine.generate_threads or model.generate_threads, threads, model.device)
+
+
 @dataclass(frozen=True)
 class LivePlan:
     """Which decoder serves a session and with which policy."""
@@ -101,12 +114,8 @@ class LiveRuntime:
             log.info("loading live instance of %s (%s, %d threads, generation on %s)", target.name, compute_type,
                      threads, generate_threads or threads)
 
-            def load(cpu_threads: int) -> WhisperModel:
-                return load_live_model(target.engine.model_dir, target.config,
-                                       engine.model_copy(update={"cpu_threads": cpu_threads}), self.config.decode_workers)
-
-            found = self._models[key] = split_threads(load(threads), load, generate_threads, threads,
-                                                      target.config.device)
+            found = self._models[key] = load_live_instance(target.engine.model_dir, target.config, engine,
+                                                           self.config.decode_workers)
         return found
 
     def preload(self) -> None:
