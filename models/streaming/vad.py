@@ -1,4 +1,10 @@
-"""Streaming Silero VAD on faster-whisper's bundled ONNX: LSTM state and context carried across frames."""
+"""Streaming Silero VAD on faster-whisper's bundled ONNX: LSTM state and context carried across frames.
+
+The LSTM state is cleared after `reset_after_silence_ms` of quiet windows: carried through a long
+session it drifts, and weak onsets after a pause stop counting as speech (a telephone "Hello?" heard
+with probability 0.55 at the start of a stream got 0.06 when the stream had carried 20 s of other
+speech and a pause before it).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from faster_whisper.vad import get_vad_model
 
+from models.audio import SAMPLE_RATE
 from models.streaming.config import VadConfig
 
 VAD_WINDOW = 512  # samples per Silero decision at 16 kHz (32 ms)
@@ -46,6 +53,8 @@ class StreamingVad:
         self._pending = np.zeros(0, np.float32)
         self._samples_done = 0
         self._speaking = False
+        self._quiet = 0  # consecutive windows below `neg_threshold` since the state was last cleared
+        self._reset_windows = config.reset_after_silence_ms * SAMPLE_RATE // 1000 // VAD_WINDOW
 
     def skip(self, samples: int) -> None:
         """Advance the timeline by `samples` never run through the model (audio the session discards)."""
@@ -65,6 +74,20 @@ class StreamingVad:
         return frames
 
     def _run(self, windows: np.ndarray) -> list[VadFrame]:
+        """Decisions for `windows`, in runs that end where the state may be due to be cleared."""
+        frames: list[VadFrame] = []
+        first = 0
+        while first < windows.shape[0]:
+            count = windows.shape[0] - first
+            if self._reset_windows:
+                count = min(count, self._reset_windows - self._quiet)
+            frames += self._run_windows(windows[first : first + count])
+            first += count
+            if self._reset_windows and self._quiet >= self._reset_windows:
+                self._h, self._c, self._quiet = np.zeros_like(self._h), np.zeros_like(self._c), 0
+        return frames
+
+    def _run_windows(self, windows: np.ndarray) -> list[VadFrame]:
         contexts = np.concatenate([self._context[None, :], windows[:-1, -CONTEXT:]], axis=0)
         self._context = windows[-1, -CONTEXT:].copy()
         batch = np.concatenate([contexts, windows], axis=1).astype(np.float32)
@@ -76,6 +99,7 @@ class StreamingVad:
                 self._speaking = True
             elif p < self.config.neg_threshold:
                 self._speaking = False
+            self._quiet = self._quiet + 1 if p < self.config.neg_threshold else 0
             self._samples_done += VAD_WINDOW
             frames.append(VadFrame(self._samples_done, float(p), self._speaking))
         return frames
