@@ -20,7 +20,7 @@ class VadConfig(_Strict):
     # Quiet time (every window below `neg_threshold`) after which the LSTM state starts afresh; 0 never.
     # Longer than a pause inside a sentence: cleared after 1 s, JFK's "ask not" (0.3 s after such a
     # pause) lost 11 of its 13 voiced windows; from 1.5 s on, its decisions equal a never-cleared VAD's.
-    reset_after_silence_ms: int = 2000
+    reset_after_silence_ms: int = Field(2000, ge=0)
 
 
 class DecoderConfig(_Strict):
