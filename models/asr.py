@@ -145,8 +145,9 @@ class WhisperEngine:
             return [(0.0, duration)], [(0.0, duration)]
         pad = decode.vad_speech_pad_ms / 1000
         core = speech_regions(
-            audio, decode.vad_threshold, decode.vad_min_silence_ms, 0, WINDOW_SECONDS - 2 * pad - 0.1,
+            audio, decode.vad_threshold, decode.vad_min_silence_ms, WINDOW_SECONDS - 2 * pad - 0.1,
             spans=self.loud(audio, decode) if spans is None else spans,
+            reset_after_silence_ms=decode.vad_reset_after_silence_ms,
         )
         return core, pad_regions(core, pad, duration)
 

@@ -50,6 +50,9 @@ class DecodeConfig(_Strict):
     vad_min_silence_ms: int = 500
     vad_speech_pad_ms: int = 400
     vad_threshold: float = 0.5
+    # Silero's LSTM state starts afresh after this much quiet (0: carried through the file, as faster-whisper does):
+    # carried, it drifts and quiet speech after a pause stops counting (models/coverage.py).
+    vad_reset_after_silence_ms: int = Field(2000, ge=0)
     # Energy gate before Silero VAD: a stretch whose peak stays under vad_silence_gate_dbfs for more than
     # vad_silence_gate_seconds is not run through the VAD (1 s of each end still is); ≤ 2 s turns it off.
     vad_silence_gate_dbfs: float = -60.0

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from models.audio import SAMPLE_RATE
+from models.streaming.config import VadConfig
+from models.streaming.vad import VAD_WINDOW, StreamingVad
 from models.transcript import Word
 
 Span = tuple[float, float]
@@ -23,6 +24,8 @@ Span = tuple[float, float]
 # Quiet stretches keep this much of their edges in the VAD's input, so speech next to them ends as it would.
 GATE_MARGIN_SECONDS = 1.0
 _GATE_FRAME = 1600  # 0.1 s: the energy gate's resolution
+# Silero's LSTM state starts afresh after this much quiet (the live VAD's default too).
+RESET_AFTER_SILENCE_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -66,25 +69,82 @@ def speech_regions(
     audio: np.ndarray,
     threshold: float = 0.5,
     min_silence_ms: int = 500,
-    pad_ms: int = 0,
     max_seconds: float = float("inf"),
     spans: list[tuple[int, int]] | None = None,
+    reset_after_silence_ms: int = RESET_AFTER_SILENCE_MS,
 ) -> list[Span]:
     """(start, end) seconds of each stretch Silero VAD calls speech; only `spans` (sample ranges, e.g. from
-    `loud_spans`) are run through it when given."""
-    options = VadOptions(
-        threshold=threshold,
-        min_silence_duration_ms=min_silence_ms,
-        speech_pad_ms=pad_ms,
-        max_speech_duration_s=max_seconds,
-    )
+    `loud_spans`) are run through it when given.
+
+    The model's LSTM state is cleared after `reset_after_silence_ms` of quiet (0: never, as faster-whisper's
+    `get_speech_timestamps`, whose regions these then equal): carried through a file it drifts, and quiet speech
+    after a pause stops counting (AMI excerpts through the phone line: `trn07` 48 -> 92 windows above 0.35, none
+    outside the reference turns).
+    """
+    neg_threshold = max(threshold - 0.15, 0.01)
+    vad = VadConfig(threshold=threshold, neg_threshold=neg_threshold, reset_after_silence_ms=reset_after_silence_ms)
+    rule = SegmentRule(threshold, neg_threshold, min_silence_ms * SAMPLE_RATE // 1000,
+                       max_seconds * SAMPLE_RATE - VAD_WINDOW)
     regions: list[Span] = []
     for lo, hi in [(0, audio.size)] if spans is None else spans:
-        regions += [
-            (float(r["start"] + lo) / SAMPLE_RATE, float(r["end"] + lo) / SAMPLE_RATE)
-            for r in get_speech_timestamps(audio[lo:hi], options)
-        ]
+        part = audio[lo:hi]
+        padded = np.pad(part, (0, VAD_WINDOW - part.size % VAD_WINDOW))  # always one window more, as Silero's caller
+        probabilities = [frame.probability for frame in StreamingVad(vad).feed(padded)]
+        regions += [((start + lo) / SAMPLE_RATE, (end + lo) / SAMPLE_RATE)
+                    for start, end in rule.segments(probabilities, part.size)]
     return regions
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """Silero's rule from window probabilities to speech stretches (in samples), padding aside.
+
+    Speech starts at a window at or above `threshold` and ends where `min_silence` samples of windows below
+    `neg_threshold` begin. A stretch that outgrows `max_length` ends at the start of its last pause longer than
+    `SPLIT_PAUSE` samples (speech resumes where that pause ended, if it did), or right there when it had none.
+    """
+
+    threshold: float
+    neg_threshold: float
+    min_silence: int
+    max_length: float
+
+    SPLIT_PAUSE = 98 * SAMPLE_RATE // 1000
+
+    def segments(self, probabilities: Sequence[float], total: int) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        start: int | None = None
+        quiet_from = 0  # where the current run of quiet windows inside speech began (0: none)
+        pause_start = resume = 0  # the last pause long enough to split at, and where speech resumed after it
+        for i, p in enumerate(probabilities):
+            t = i * VAD_WINDOW
+            if p >= self.threshold and quiet_from:
+                quiet_from = 0
+                if resume < pause_start:
+                    resume = t
+            if p >= self.threshold and start is None:
+                start = t
+                continue
+            if start is not None and t - start > self.max_length:
+                if pause_start:
+                    found.append((start, pause_start))
+                    start = None if resume < pause_start else resume
+                    pause_start = resume = quiet_from = 0
+                else:
+                    found.append((start, t))
+                    start, pause_start, resume, quiet_from = None, 0, 0, 0
+                    continue
+            if p < self.neg_threshold and start is not None:
+                quiet_from = quiet_from or t
+                if t - quiet_from > self.SPLIT_PAUSE:
+                    pause_start = quiet_from
+                if t - quiet_from >= self.min_silence:
+                    if quiet_from > start:
+                        found.append((start, quiet_from))
+                    start, pause_start, resume, quiet_from = None, 0, 0, 0
+        if start is not None and total > start:
+            found.append((start, total))
+        return found
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import jiwer
 
 from models.audio import decode_audio
-from models.coverage import speech_coverage, speech_regions
+from models.coverage import RESET_AFTER_SILENCE_MS, speech_coverage, speech_regions
 from models.text import itn_text
 from tests.helpers import normalise
 
@@ -24,11 +24,15 @@ def corpus_wer(refs: list[str], hyps: list[str]) -> float:
     return jiwer.wer([r for r, _ in pairs], [h for _, h in pairs])
 
 
-def response_coverage(path: str | Path, body: dict) -> float:
-    """Share of the file's VAD speech (Silero, threshold 0.5, 500 ms) within 0.5 s of a returned word."""
+def response_coverage(path: str | Path, body: dict, reset_after_silence_ms: int = RESET_AFTER_SILENCE_MS) -> float:
+    """Share of the file's VAD speech (Silero, threshold 0.5, 500 ms) within 0.5 s of a returned word.
+
+    The VAD's state is cleared after `reset_after_silence_ms` of quiet as the server's is; 0 carries it through
+    the file as faster-whisper's VAD does, which stops hearing quiet speech after a pause.
+    """
     audio = decode_audio(str(path))
     words = [(float(w["start"]), float(w["end"])) for w in body.get("words") or []]
-    return speech_coverage(speech_regions(audio), words)
+    return speech_coverage(speech_regions(audio, reset_after_silence_ms=reset_after_silence_ms), words)
 
 
 def response_der(body: dict, rttm: Path) -> float:

@@ -206,11 +206,12 @@ def build_call(index: int, pair: tuple[str, str], by_speaker: dict[str, list[dic
     codec = ("ulaw", "alaw")[index % 2]
     relative, duration = store(mix, name, codec, impaired=index % 3 == 2)
     rttm = CACHE / "rttm" / f"{name}.rttm"
-    # Reference turns: where each placed clip has speech (Silero VAD on the clean clip), not its silences.
+    # Reference turns: where each placed clip has speech (Silero VAD on the clean clip, its state carried through
+    # the clip as when the set was defined), not its silences.
     lines = [
         f"SPEAKER {name} 1 {start + s:.3f} {e - s:.3f} <NA> <NA> {labels[speaker]} <NA> <NA>\n"
         for start, speaker, _, audio in placed
-        for s, e in speech_regions(audio)
+        for s, e in speech_regions(audio, reset_after_silence_ms=0)
     ]
     rttm.write_text("".join(lines))
     openings = {labels[s]: next(r["text"] for _, sp, r, _ in placed if sp == s) for s in pair}
