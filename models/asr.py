@@ -260,6 +260,10 @@ class WhisperEngine:
                 if decode.drop_fillers and key.language == "en" and any(is_filler(w.word) for w in words):
                     words = [w for w in words if not is_filler(w.word)]
                     text = "".join(w.word for w in words).strip()
+                piled = _piled_up(words, decode.drop_piled_words)
+                if piled:
+                    words = [w for i, w in enumerate(words) if i not in piled]
+                    text = "".join(w.word for w in words).strip()
                 if keep is not None:
                     words = [w for w in words if _inside((w.start + w.end) / 2, keep, tolerance)]
                     limit = decode.redecode_max_words_per_second * (keep[index][1] - keep[index][0]) + 1
@@ -306,3 +310,19 @@ def _compression_ratio(segments: list[DecodedSegment]) -> float:
 
 def _inside(t: float, spans: list[Span], tolerance: float) -> bool:
     return any(s - tolerance <= t <= e + tolerance for s, e in spans)
+
+
+def _piled_up(words: list[Word], least: int) -> set[int]:
+    """Indices of words the aligner gave no time at all, `least` or more at one instant (0: none).
+
+    Whisper's made-up continuations have no audio under them: their words pile up, zero-length, at the end of
+    the window (AMI tst01 through the phone line, its loop decoded again without repeats: "2, 3, 4," on the
+    speech, then 90 more numbers all at 29.81 s).
+    """
+    if least <= 0:
+        return set()
+    instants: dict[float, list[int]] = {}
+    for i, w in enumerate(words):
+        if w.end <= w.start:
+            instants.setdefault(round(w.start, 2), []).append(i)
+    return {i for pile in instants.values() if len(pile) >= least for i in pile}

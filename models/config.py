@@ -70,6 +70,9 @@ class DecodeConfig(_Strict):
     word_end_snap_seconds: float = 1.0
     # English hesitation words (uh, um, er, hmm …) are left out of words and text, as Pulse does.
     drop_fillers: bool = True
+    # Words the aligner gave no time, this many or more at one instant, are dropped: made up, with no audio under
+    # them (models/asr.py `_piled_up`); 0 keeps them.
+    drop_piled_words: int = Field(3, ge=0)
     # A window whose text compresses beyond compression_ratio_threshold (a loop) is decoded again
     # with repeated n-grams of this size forbidden; 0 keeps the loop.
     loop_no_repeat_ngram_size: int = 4
