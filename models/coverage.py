@@ -90,7 +90,7 @@ def speech_regions(
         part = audio[lo:hi]
         padded = np.pad(part, (0, VAD_WINDOW - part.size % VAD_WINDOW))  # always one window more, as Silero's caller
         probabilities = [frame.probability for frame in StreamingVad(vad).feed(padded)]
-        regions += [((start + lo) / SAMPLE_RATE, (end + lo) / SAMPLE_RATE)
+        regions += [(float(start + lo) / SAMPLE_RATE, float(end + lo) / SAMPLE_RATE)
                     for start, end in rule.segments(probabilities, part.size)]
     return regions
 
