@@ -74,30 +74,36 @@ def speech_regions(
     reset_after_silence_ms: int = RESET_AFTER_SILENCE_MS,
 ) -> list[Span]:
     """(start, end) seconds of each stretch Silero VAD calls speech; only `spans` (sample ranges, e.g. from
-    `loud_spans`) are run through it when given.
+    `loud_spans`) are run through it when given (see `speech_spans`)."""
+    rule = SegmentRule.silero(threshold, min_silence_ms, max_seconds)
+    return [
+        (float(start) / SAMPLE_RATE, float(end) / SAMPLE_RATE)
+        for lo, hi in ([(0, audio.size)] if spans is None else spans)
+        for start, end in speech_spans(audio[lo:hi], rule, reset_after_silence_ms, offset=int(lo))
+    ]
+
+
+def speech_spans(
+    audio: np.ndarray, rule: SegmentRule, reset_after_silence_ms: int = RESET_AFTER_SILENCE_MS, offset: int = 0
+) -> list[tuple[int, int]]:
+    """Sample ranges (+ `offset`) of `audio` Silero VAD calls speech under `rule`.
 
     The model's LSTM state is cleared after `reset_after_silence_ms` of quiet (0: never, as faster-whisper's
     `get_speech_timestamps`, whose regions these then equal): carried through a file it drifts, and quiet speech
     after a pause stops counting (AMI excerpts through the phone line: `trn07` 48 -> 92 windows above 0.35, none
     outside the reference turns).
     """
-    neg_threshold = max(threshold - 0.15, 0.01)
-    vad = VadConfig(threshold=threshold, neg_threshold=neg_threshold, reset_after_silence_ms=reset_after_silence_ms)
-    rule = SegmentRule(threshold, neg_threshold, min_silence_ms * SAMPLE_RATE // 1000,
-                       max_seconds * SAMPLE_RATE - VAD_WINDOW)
-    regions: list[Span] = []
-    for lo, hi in [(0, audio.size)] if spans is None else spans:
-        part = audio[lo:hi]
-        padded = np.pad(part, (0, VAD_WINDOW - part.size % VAD_WINDOW))  # always one window more, as Silero's caller
-        probabilities = [frame.probability for frame in StreamingVad(vad).feed(padded)]
-        regions += [(float(start + lo) / SAMPLE_RATE, float(end + lo) / SAMPLE_RATE)
-                    for start, end in rule.segments(probabilities, part.size)]
-    return regions
+    vad = VadConfig(
+        threshold=rule.threshold, neg_threshold=rule.neg_threshold, reset_after_silence_ms=reset_after_silence_ms
+    )
+    padded = np.pad(audio, (0, VAD_WINDOW - audio.size % VAD_WINDOW))  # always one window more, as Silero's caller
+    probabilities = [frame.probability for frame in StreamingVad(vad).feed(padded)]
+    return [(start + offset, end + offset) for start, end in rule.segments(probabilities, audio.size)]
 
 
 @dataclass(frozen=True)
 class SegmentRule:
-    """Silero's rule from window probabilities to speech stretches (in samples), padding aside.
+    """Silero's rule from window probabilities to speech stretches (in samples).
 
     Speech starts at a window at or above `threshold` and ends where `min_silence` samples of windows below
     `neg_threshold` begin. A stretch that outgrows `max_length` ends at the start of its last pause longer than
@@ -107,11 +113,49 @@ class SegmentRule:
     threshold: float
     neg_threshold: float
     min_silence: int
-    max_length: float
+    max_length: float = float("inf")
+    min_speech: int = 0  # a stretch must be longer than this to count
+    pad: int = 0  # each stretch widened by this much (half the gap when two would meet), within the audio
 
     SPLIT_PAUSE = 98 * SAMPLE_RATE // 1000
 
+    @classmethod
+    def silero(
+        cls,
+        threshold: float,
+        min_silence_ms: int,
+        max_seconds: float = float("inf"),
+        min_speech_ms: int = 0,
+        pad_ms: int = 0,
+    ) -> SegmentRule:
+        """The rule as Silero's options name it (neg_threshold 0.15 below threshold)."""
+        pad = pad_ms * SAMPLE_RATE // 1000
+        return cls(
+            threshold,
+            max(threshold - 0.15, 0.01),
+            min_silence_ms * SAMPLE_RATE // 1000,
+            max_seconds * SAMPLE_RATE - VAD_WINDOW - 2 * pad,
+            min_speech_ms * SAMPLE_RATE // 1000,
+            pad,
+        )
+
     def segments(self, probabilities: Sequence[float], total: int) -> list[tuple[int, int]]:
+        return self._padded(self._stretches(probabilities, total), total)
+
+    def _padded(self, found: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+        if not self.pad or not found:
+            return found
+        starts, ends = [s for s, _ in found], [e for _, e in found]
+        starts[0] = max(0, starts[0] - self.pad)
+        for i in range(len(found) - 1):
+            gap = starts[i + 1] - ends[i]
+            widen = gap // 2 if gap < 2 * self.pad else self.pad
+            ends[i] += widen
+            starts[i + 1] = max(0, starts[i + 1] - widen)
+        ends[-1] = min(total, ends[-1] + self.pad)
+        return list(zip(starts, ends, strict=True))
+
+    def _stretches(self, probabilities: Sequence[float], total: int) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         start: int | None = None
         quiet_from = 0  # where the current run of quiet windows inside speech began (0: none)
@@ -139,10 +183,10 @@ class SegmentRule:
                 if t - quiet_from > self.SPLIT_PAUSE:
                     pause_start = quiet_from
                 if t - quiet_from >= self.min_silence:
-                    if quiet_from > start:
+                    if quiet_from - start > self.min_speech:
                         found.append((start, quiet_from))
                     start, pause_start, resume, quiet_from = None, 0, 0, 0
-        if start is not None and total > start:
+        if start is not None and total - start > self.min_speech:
             found.append((start, total))
         return found
 

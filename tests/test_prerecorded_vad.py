@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from models.coverage import SAMPLE_RATE, Span, speech_regions
+from models.coverage import SAMPLE_RATE, SegmentRule, Span, speech_regions, speech_spans
+from models.speakers.config import SpeakerVadConfig
+from models.speakers.track import speech_regions as speaker_regions
 from tests.helpers import DATA, load_pcm, manifest
 
 
@@ -48,6 +50,29 @@ def test_never_cleared_regions_equal_faster_whispers(
     expected = [(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in get_speech_timestamps(audio, options)]
     ours = speech_regions(audio, threshold, min_silence_ms, max_seconds, reset_after_silence_ms=0)
     assert expected and ours == expected
+
+
+@pytest.mark.parametrize("clip", ["diarization/ami_trn07.flac", "diarization/ami_tst00.flac"])
+def test_padded_spans_and_the_speaker_vad_equal_faster_whispers(clip: str) -> None:
+    audio = load_pcm(DATA / clip)
+    vad = SpeakerVadConfig()
+    options = VadOptions(
+        threshold=vad.threshold,
+        min_speech_duration_ms=vad.min_speech_ms,
+        min_silence_duration_ms=vad.min_silence_ms,
+        speech_pad_ms=vad.speech_pad_ms,
+    )
+    expected = [(r["start"], r["end"]) for r in get_speech_timestamps(audio, options)]
+    assert expected and speaker_regions(audio, vad.model_copy(update={"reset_after_silence_ms": 0})) == expected
+    long_pads = VadOptions(
+        threshold=0.5,
+        min_speech_duration_ms=250,
+        min_silence_duration_ms=100,
+        speech_pad_ms=400,
+        max_speech_duration_s=4.0,
+    )
+    expected = [(r["start"], r["end"]) for r in get_speech_timestamps(audio, long_pads)]
+    assert speech_spans(audio, SegmentRule.silero(0.5, 100, 4.0, 250, 400), reset_after_silence_ms=0) == expected
 
 
 def test_a_calls_opening_phrases_are_speech_after_other_speech_in_the_same_file() -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.coverage import SegmentRule, speech_spans
 from models.speakers.config import EmbeddingConfig, SpeakerVadConfig
 from models.speakers.embedder import MEL_HOP, SAMPLE_RATE, ResemblyzerEmbedder
 from models.speakers.prosody import PROSODY_DIM, window_prosody
@@ -46,15 +47,10 @@ class EmbeddingTrack:
 
 def speech_regions(audio: np.ndarray, vad: SpeakerVadConfig) -> list[tuple[int, int]]:
     """Sample spans where Silero VAD (bundled with faster-whisper) hears speech."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(
-        threshold=vad.threshold,
-        min_speech_duration_ms=vad.min_speech_ms,
-        min_silence_duration_ms=vad.min_silence_ms,
-        speech_pad_ms=vad.speech_pad_ms,
+    rule = SegmentRule.silero(
+        vad.threshold, vad.min_silence_ms, min_speech_ms=vad.min_speech_ms, pad_ms=vad.speech_pad_ms
     )
-    regions = [(int(ts["start"]), int(ts["end"])) for ts in get_speech_timestamps(audio, options)]
+    regions = speech_spans(audio, rule, vad.reset_after_silence_ms)
     if not regions and 0 < audio.size <= vad.fallback_max_seconds * SAMPLE_RATE:
         rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
         if 20.0 * np.log10(rms + 1e-12) >= vad.fallback_dbfs:
