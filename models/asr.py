@@ -266,9 +266,9 @@ class WhisperEngine:
                     text = "".join(w.word for w in words).strip()
                 if keep is not None:
                     words = [w for w in words if _inside((w.start + w.end) / 2, keep, tolerance)]
-                    limit = decode.redecode_max_words_per_second * (keep[index][1] - keep[index][0]) + 1
+                    limit = decode.redecode_max_words_per_second * window.duration + 1
                     if decode.redecode_max_words_per_second > 0 and len(words) > limit:
-                        words = []  # more words than the stretch can hold: a made-up sentence
+                        words = []  # more words than the audio decoded can hold: a made-up sentence
                     text = "".join(w.word for w in words).strip()
                 if not text:
                     continue

@@ -79,9 +79,11 @@ class DecodeConfig(_Strict):
     # A stretch re-decoded on its own (redecode_min_seconds) whose decode loops is dropped, not decoded again:
     # on a second or two of audio a loop is Whisper making text up.
     drop_looping_stretches: bool = True
-    # A stretch re-decoded on its own that comes back with more than this many words per second of it (+ 1) is
-    # dropped: on the last 0.16 s of a clip Whisper base appended "Thank you very much." (float32) and "I'll see
-    # you in the next video." (a 16 kHz WAV of the same clip); 0 turns this off.
+    # A stretch re-decoded on its own that comes back with more than this many words per second of the audio it
+    # was decoded from (the stretch and its padding) + 1 is dropped: on the last 0.16 s of a clip Whisper base
+    # appended "Thank you very much." (float32) and "I'll see you in the next video." (a 16 kHz WAV of the same
+    # clip). Measured over the stretch alone it also dropped fast real speech (AMI dev00's 5 words in 0.64 s of
+    # VAD speech). 0 turns this off.
     redecode_max_words_per_second: float = 5.0
     # False: the encoder sees each window's speech padded up to whole window_step_seconds, not 30 s.
     full_window: bool = True

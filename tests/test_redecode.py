@@ -100,3 +100,15 @@ def test_no_word_of_a_meeting_excerpt_is_piled_up_without_time(pulse: WhisperEng
     assert all(instants.count(t) < 3 for t in instants), result.text
     speech = sum(e - s for s, e in speech_regions(audio))
     assert len(result.words) <= 5 * speech + 5, (speech, result.text)
+
+
+def test_fast_speech_in_a_short_stretch_is_kept(pulse: WhisperEngine) -> None:
+    # AMI dev00 through the phone line: ~5 words in a 0.64 s VAD region at 16 s that the packed window skipped.
+    # Decoded again alone it reads 7 words; the words-per-second guard measured over the stretch alone (limit
+    # 4.2) dropped them, over the 1.44 s decoded (stretch and padding, limit 8.2) it keeps them.
+    row = next(r for r in telephone_set() if r["id"] == "ami_dev00")
+    audio = decode_audio(row["path"])
+    result = pulse.transcribe_chunk(audio, ENGLISH)
+    for start, end in speech_regions(audio, threshold=0.35):
+        if end - start >= 0.4 and end < audio.size / SAMPLE_RATE - 0.5:
+            assert [w for w in result.words if start - 0.5 <= w.start <= end + 0.5], (start, end, result.text)
