@@ -29,6 +29,7 @@ from scripts.benchlib import DATA, REPO, cpu_description, machine, manifest, wri
 from scripts.prerecorded_scoring import (  # noqa: E402
     corpus_wer,
     digits_after_itn,
+    reference_coverage,
     response_coverage,
     response_der,
 )
@@ -55,12 +56,14 @@ def post(client: httpx.Client, server: ServerProcess, model: str, path: str, dia
 
 def score_rows(client: httpx.Client, server: ServerProcess, model: str, rows: list[dict], diarize: bool) -> dict:
     """WER over rows with text, coverage per row, DER per row with an RTTM (when diarizing), digits."""
-    refs, hyps, coverage, carried, ders, digits, fillers = [], [], {}, {}, [], [], 0
+    refs, hyps, coverage, carried, reference, ders, digits, fillers = [], [], {}, {}, {}, [], [], 0
     for row in rows:
         body = post(client, server, model, row["path"], diarize and "rttm_path" in row)
         text = body.get("transcription") or ""
         coverage[row["id"]] = response_coverage(row["path"], body)
         carried[row["id"]] = response_coverage(row["path"], body, reset_after_silence_ms=0)
+        if "rttm_path" in row:
+            reference[row["id"]] = reference_coverage(body, Path(row["rttm_path"]))
         fillers += len(FILLERS.findall(text))
         if row.get("text"):
             refs.append(row["text"])
@@ -75,6 +78,7 @@ def score_rows(client: httpx.Client, server: ServerProcess, model: str, rows: li
         "wer": corpus_wer(refs, hyps) if refs and not digits else float("nan"),
         "coverage": coverage,
         "coverage (VAD state carried)": carried,
+        "reference coverage": reference,
         "der": statistics.mean(ders) if ders else None,
         "fillers": fillers,
         "digits": (sum(digits), len(digits)) if digits else None,
@@ -221,6 +225,15 @@ def report(args: argparse.Namespace, runs: list[dict], sets: dict[str, list[dict
         + "; ".join(
             f"{key}: " + ("; ".join(f"`{m}` {c} {v:.1%}" for v, m, c in found) if found else "none")
             for key, found in low.items()
+        )
+        + ".",
+        "Reference speech covered (files with an RTTM: the two-party calls and the AMI excerpts; share of the RTTM "
+        "turns within 0.5 s of a word, pauses inside a turn included), last pass: "
+        + "; ".join(
+            f"`{model}` mean {statistics.mean(values.values()):.1%}, min {min(values.values()):.1%} "
+            f"({min(values, key=values.__getitem__)})"
+            for model in runs[-1]
+            if (values := {c: v for name in scored for c, v in runs[-1][model][name]["reference coverage"].items()})
         )
         + ".",
         "DER: collar 0.25 s, overlap scored, hypothesis = the response's utterances with their speakers "

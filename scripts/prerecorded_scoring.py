@@ -35,6 +35,18 @@ def response_coverage(path: str | Path, body: dict, reset_after_silence_ms: int 
     return speech_coverage(speech_regions(audio, reset_after_silence_ms=reset_after_silence_ms), words)
 
 
+def reference_coverage(body: dict, rttm: Path) -> float:
+    """Share of the reference's speech (the RTTM's turns) within 0.5 s of a returned word: speech the ASR drops is
+    lost to every later stage (speakers of words, redaction)."""
+    turns = []
+    for line in rttm.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "SPEAKER":
+            turns.append((float(parts[3]), float(parts[3]) + float(parts[4])))
+    words = [(float(w["start"]), float(w["end"])) for w in body.get("words") or []]
+    return speech_coverage(turns, words)
+
+
 def response_der(body: dict, rttm: Path) -> float:
     """DER (collar 0.25 s, overlap scored) of the speakers a response gives its utterances (words if none)."""
     from pyannote.core import Annotation, Segment
