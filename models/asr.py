@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.transcribe import get_compression_ratio
-from faster_whisper.vad import VadOptions
 
 from models.batching import DecodedSegment, WindowBatcher, WindowKey
 from models.config import DecodeConfig, ModelConfig
@@ -98,32 +97,21 @@ class WhisperEngine:
             nice=config.nice, batch_encode=batch.batch_encode,
         )
 
-    def _vad(self, decode: DecodeConfig) -> VadOptions:
-        return VadOptions(
-            threshold=decode.vad_threshold,
-            min_silence_duration_ms=decode.vad_min_silence_ms,
-            speech_pad_ms=decode.vad_speech_pad_ms,
-        )
-
-    def _language(
-        self, audio: np.ndarray, plan: LanguagePlan, decode: DecodeConfig, spans: list[tuple[int, int]]
-    ) -> tuple[str | None, float]:
+    def _language(self, audio: np.ndarray, plan: LanguagePlan, regions: list[Span]) -> tuple[str | None, float]:
         """The decoding language: pinned, or detected (among the plan's candidates); None without speech.
 
-        Detection sees only `spans` (the chunk without its long quiet stretches); none left means no speech.
+        Detection hears only the speech `regions` (the VAD's, padded), so Silero runs once per chunk.
         """
         if not self.is_multilingual:
             return "en", 1.0
         if plan.pinned is not None:
             return plan.pinned, 1.0
-        if not spans:
+        if not regions:
             return None, 0.0
-        sound = audio if spans == [(0, audio.size)] else np.concatenate([audio[lo:hi] for lo, hi in spans])
+        sound = np.concatenate([audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in regions])
         try:
-            _, _, probabilities = self.model.detect_language(
-                sound, vad_filter=decode.vad_filter, vad_parameters=self._vad(decode)
-            )
-        except (ValueError, IndexError):  # no speech found by VAD: nothing to detect on
+            _, _, probabilities = self.model.detect_language(sound, vad_filter=False)
+        except (ValueError, IndexError):  # too little audio to detect on
             return None, 0.0
         if plan.candidates:
             return pick_language(probabilities, plan.candidates)
@@ -160,9 +148,8 @@ class WhisperEngine:
         requests); a speech stretch no word covers afterwards is decoded again on its own.
         """
         decode = decode or self.config.batch
-        spans = self.loud(audio, decode)
-        language, language_probability = self._language(audio, options.plan, decode, spans)
-        core, regions = self.speech(audio, decode, spans)
+        core, regions = self.speech(audio, decode)
+        language, language_probability = self._language(audio, options.plan, regions)
         if language is None or not regions:
             fallback = options.plan.pinned or (options.plan.candidates or ("en",))[0]
             return ChunkResult(text="", language=language or fallback)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from faster_whisper.vad import SileroVADModel
 
 from models.coverage import GATE_MARGIN_SECONDS, SAMPLE_RATE, SilenceGate, loud_spans, speech_regions
 from models.languages import LanguagePlan
 from models.pipeline import TranscribeOptions, transcribe_file
 from models.pool import InferencePool
 from models.registry import LoadedModel
+from models.streaming.vad import StreamingVad
 from tests.helpers import JFK, encode_audio, load_pcm
 from tests.support.engines import default_engine
 
@@ -62,13 +62,13 @@ def test_speech_after_twenty_minutes_of_opus_silence_is_found_without_vad_over_t
     path = encode_audio(np.concatenate([np.zeros(silence * SAMPLE_RATE, np.float32), jfk]), tmp_path / "late.ogg",
                         "libopus", fmt="ogg")
     seen: list[int] = []
-    real_call = SileroVADModel.__call__
+    real_feed = StreamingVad.feed
 
-    def counting(self: SileroVADModel, audio: np.ndarray, *args: object, **kwargs: object) -> object:
+    def counting(self: StreamingVad, audio: np.ndarray) -> object:
         seen.append(int(np.asarray(audio).size))
-        return real_call(self, audio, *args, **kwargs)
+        return real_feed(self, audio)
 
-    monkeypatch.setattr(SileroVADModel, "__call__", counting)
+    monkeypatch.setattr(StreamingVad, "feed", counting)  # every Silero pass of the pre-recorded path feeds it
     try:
         with path.open("rb") as source:
             # Language not given: detection must also skip the silent chunks and find English at the end.
