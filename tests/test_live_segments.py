@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 
+from models.audio import decode_audio
 from models.streaming.config import SessionConfig, VadConfig
 from models.streaming.decoder import DecodedWord, DecodeResult
 from models.streaming.jobs import DecodeJob
@@ -15,6 +16,7 @@ from models.streaming.session import LiveSession, SessionOptions
 from models.streaming.vad import StreamingVad
 from tests.helpers import DATA, JFK, load_pcm
 from tests.support.live_streaming import Decode, join_with_pauses, stream
+from tests.support.telephone_set import telephone_set
 
 SR = 16000
 
@@ -67,3 +69,27 @@ def test_an_endpointing_final_leaves_no_audio_between_its_decode_and_the_next_se
     for job in cut_at_pause:
         assert job.audio is not None
         assert job.cut_sample == job.end_sample == job.start_sample + job.audio.size
+
+
+def test_a_short_tail_after_a_pause_is_decoded_with_the_stretch_before_it() -> None:
+    """A digit sentence through the phone line ("My card ends in four, one, nine, five"): its last digit
+    follows a 0.4 s pause. Sealed as soon as speech resumed, the final decoded that "five" on its own (the
+    model heard "5 5"); with `seal_after_speech_seconds` the final decodes the whole sentence once."""
+    row = next(r for r in telephone_set() if r["id"] == "numbers03")
+    pcm = decode_audio(row["path"])
+
+    def final_job(seal_after_speech_seconds: float) -> DecodeJob:
+        _, decode = spanning_stub()
+        config = SessionConfig(seal_after_speech_seconds=seal_after_speech_seconds)
+        vad = StreamingVad(VadConfig(threshold=0.35, neg_threshold=0.2))  # configs/default.yaml's live VAD
+        live = LiveSession(config, SessionOptions(language="en", endpointing=False, eou_timeout_ms=10000), vad)
+        finals, jobs = stream(decode, live, pcm)
+        assert len(finals) == 1
+        return jobs[-1]
+
+    sealed_at_once = final_job(0.0)
+    assert sealed_at_once.sealed and sealed_at_once.audio is not None
+    assert sealed_at_once.audio.size / SR < 1.5, "the last digit was not decoded on its own"
+    waited = final_job(1.0)
+    assert not waited.sealed and waited.audio is not None
+    assert waited.audio.size / SR > 3.0

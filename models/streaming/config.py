@@ -87,6 +87,10 @@ class SessionConfig(_Strict):
     # next decode covers it again with what follows. 0 seals at every pause. Up to 3 s the longer decode
     # costs no encoder time (the window is never under `min_window_seconds`).
     min_seal_seconds: float = 3.0
+    # A speculative decode is sealed only once speech goes on this far past its end; a final that comes sooner
+    # decodes the stretch again with that short tail (a lone "five" decoded on its own came back "5 5"). 0 seals
+    # as soon as speech resumes.
+    seal_after_speech_seconds: float = Field(1.0, ge=0)
     # Word-count rollover when the client leaves `max_words` unset and `finalize_on_words` is on.
     default_max_words: int = 40
     default_eou_timeout_ms: int = 800

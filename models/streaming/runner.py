@@ -158,7 +158,7 @@ class SessionRunner:
         self.scheduler.promote(PREFINAL_KEY.format(self.session_id))
         result = await self._prefinal_result(task)
         self._prefinal = None
-        if result is None or self.session.seal(job, result):
+        if result is None or self.session.seal(job, result, final=True):
             return None
         return job, result  # no speech after its pause: the final may reuse it whole
 

@@ -232,16 +232,20 @@ class LiveSession:
         """Whether a speculative decode still starts where the open segment's undecoded audio starts."""
         return job.generation == self.generation and job.start_sample == self._sealed_end
 
-    def seal(self, job: DecodeJob, result: DecodeResult) -> bool:
+    def seal(self, job: DecodeJob, result: DecodeResult, final: bool = False) -> bool:
         """Keep a speculative decode's words once speech resumed after its pause; False while it has not.
 
         A decode of less than `min_seal_seconds` is let go instead (True as well): the next one starts
-        from the same point and hears the phrase with what follows it."""
+        from the same point and hears the phrase with what follows it. So is one whose speech has gone on less
+        than `seal_after_speech_seconds` past it when a `final` comes (before that it waits: False)."""
         if not self.prefinal_current(job):
             return False
         if self._last_speech <= job.end_sample:
             return False  # no speech after that pause (yet): a final may still reuse the decode whole
-        if job.end_sample - job.start_sample < self.config.min_seal_seconds * SAMPLE_RATE:
+        short_tail = self._last_speech - job.end_sample < self.config.seal_after_speech_seconds * SAMPLE_RATE
+        if short_tail and not final:
+            return False
+        if short_tail or job.end_sample - job.start_sample < self.config.min_seal_seconds * SAMPLE_RATE:
             self._prefinal_for = None
             return True
         self._sealed += timeline_words(job, result, self.seams)

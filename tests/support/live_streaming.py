@@ -47,6 +47,7 @@ def stream(decode: Decode, session: LiveSession, pcm: np.ndarray) -> tuple[list[
             pending = None
         reason = session.auto_final_reason()
         if reason:
+            pending = settle(session, pending)
             job = session.final_job(reason)
             reuse = pending is not None and pending[0].key == job.key
             jobs.append(job)
@@ -56,10 +57,20 @@ def stream(decode: Decode, session: LiveSession, pcm: np.ndarray) -> tuple[list[
         if prefinal is not None:
             result = decode(prefinal)
             pending = (prefinal, result) if result is not None else None
+    pending = settle(session, pending)
     job = session.final_job("finalize")
+    reuse = pending is not None and pending[0].key == job.key
     jobs.append(job)
-    finals.append(session.apply_final(job, decode(job)))
+    finals.append(session.apply_final(job, pending[1] if reuse else decode(job)))  # type: ignore[index]
     return [f for f in finals if f.words], jobs
+
+
+def settle(session: LiveSession, pending: tuple[DecodeJob, DecodeResult] | None) -> tuple[DecodeJob, DecodeResult] | None:
+    """Before a final, as the runner does: seal the speculative decode or let it go; kept only if the final may
+    reuse it (no speech after its pause)."""
+    if pending is None or not session.prefinal_current(pending[0]) or session.seal(*pending, final=True):
+        return None
+    return pending
 
 
 def join_with_pauses(clips: list[np.ndarray], pause_seconds: float) -> np.ndarray:
