@@ -30,6 +30,21 @@ def test_ray_yaml_layout() -> None:
     assert load_config(REPO / "configs" / "default.yaml").serve == ServeConfig()
 
 
+def test_ray_yaml_transcribes_as_the_default() -> None:
+    """The Ray layout serves the embedded default's models: every setting that shapes a transcript (pre-recorded
+    decoding, the live path, the stages) is the one measured in configs/default.yaml; only thread counts and the
+    `serve:` section may differ. (ray.yaml had kept the VAD threshold 0.5 and pulse-pro's beam 5 after both
+    were re-measured for telephone audio.)"""
+    default = load_config(REPO / "configs" / "default.yaml")
+    ray = load_config(REPO / "configs" / "ray.yaml")
+    assert set(ray.models) == set(default.models)
+    for name, model in default.models.items():
+        for section in ("weights", "compute_type", "batch", "live", "utterance_pause_seconds", "english_only",
+                        "streaming"):
+            assert getattr(ray.models[name], section) == getattr(model, section), (name, section)
+    assert ray.stages == default.stages
+
+
 def test_autoscaling_replaces_fixed_replicas() -> None:
     serve = ServeConfig.model_validate(
         {"ingress": {"autoscaling": {"min_replicas": 1, "max_replicas": 3}}, "models": {"pulse": {"num_gpus": 0.5}}}
