@@ -3,12 +3,14 @@
 Each telephone clip, two-party call and digit sentence of the telephone set (scripts/telephone_set.py) is streamed
 to `/waves/v1/stt/live` as its own session in its own G.711 codec at 8 kHz (`encoding=mulaw|alaw`,
 `sample_rate=8000`), in 20 ms packets at real time, `--sessions` sessions at once, then `finalize` and
-`close_stream`; the session's finals, joined, are its transcript. Figures per live VAD setting (`--vad`, each its
-own server; `config` = the config's own) and run (`--runs`): WER of the clips and of the calls (Whisper's English
-normaliser), digit strings right after ITN, and ≥ 3-word runs repeated beyond the reference. The same files posted
+`close_stream`; the session's finals, joined, are its transcript. Figures per setting (`--variants`, each its own
+server: `config` = the config as it is, or overrides of `models.pulse.live` joined by `+`: `vad=THRESHOLD/NEG`,
+`seal_after=SECONDS`) and run (`--runs`): WER of the clips and of the calls (Whisper's English normaliser), digit
+strings right after ITN, and ≥ 3-word runs repeated beyond the reference. The same files posted
 to `/waves/v1/stt/` (once, on the first server) give the pre-recorded column. The CPU model and SIMD flags are
 printed with the figures. Usage (quiet machine, ~10 min):
-    .venv/bin/python scripts/bench_streaming_telephone.py --runs 2 --vad config,0.5/0.35
+    .venv/bin/python scripts/bench_streaming_telephone.py --runs 2 \
+        --variants config,seal_after=0,vad=0.5/0.35+seal_after=0
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.streaming.seams import repeated_ngrams  # noqa: E402
 from scripts.benchlib import REPO, cpu_description, machine, write_section  # noqa: E402
 from scripts.prerecorded_scoring import corpus_wer, digits_after_itn  # noqa: E402
+from server.config import load_config  # noqa: E402
 from tests.helpers import ServerProcess, normalise, start_server  # noqa: E402
 from tests.support.live import connect, url  # noqa: E402
 from tests.support.telephone_set import telephone_set  # noqa: E402
@@ -118,23 +121,31 @@ def scores(rows: list[dict], texts: dict[str, str]) -> dict[str, object]:
     }
 
 
-def variant_config(base: Path, vad: str, folder: Path) -> Path:
-    """`base` with `models.pulse.live.vad` set to THRESHOLD/NEG (or `base` itself for `config`)."""
-    if vad == "config":
+def variant_config(base: Path, variant: str, folder: Path) -> Path:
+    """`base` with the variant's overrides of `models.pulse.live` (or `base` itself for `config`)."""
+    if variant == "config":
         return base
-    threshold, neg = (float(x) for x in vad.split("/"))
     config = yaml.safe_load(base.read_text())
-    config["models"]["pulse"].setdefault("live", {})["vad"] = {"threshold": threshold, "neg_threshold": neg}
-    path = folder / f"live-vad-{threshold:g}-{neg:g}.yaml"
+    live = config["models"]["pulse"].setdefault("live", {})
+    for item in variant.split("+"):
+        key, _, value = item.partition("=")
+        if key == "vad":
+            threshold, neg = (float(x) for x in value.split("/"))
+            live["vad"] = {"threshold": threshold, "neg_threshold": neg}
+        elif key == "seal_after":
+            live.setdefault("session", {})["seal_after_speech_seconds"] = float(value)
+        else:
+            raise SystemExit(f"unknown override {key!r} in variant {variant!r} (vad=T/N, seal_after=S)")
+    path = folder / f"variant-{len(list(folder.glob('variant-*')))}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def label(base: Path, vad: str) -> str:
-    if vad != "config":
-        return f"live VAD {vad.replace('/', ' / ')}"
-    live_vad = (yaml.safe_load(base.read_text())["models"]["pulse"].get("live") or {}).get("vad") or {}
-    return f"live VAD {live_vad.get('threshold', 0.5):g} / {live_vad.get('neg_threshold', 0.35):g} ({base.name})"
+def label(config: Path, as_is: bool) -> str:
+    """The live VAD thresholds and seal wait a config's `pulse` runs with."""
+    live = load_config(config).models["pulse"].live
+    return (f"VAD {live.vad.threshold:g} / {live.vad.neg_threshold:g}, sealed "
+            f"{live.session.seal_after_speech_seconds:g} s after" + (" (config)" if as_is else ""))
 
 
 def row_text(name: str, figures: dict) -> str:
@@ -146,8 +157,8 @@ def row_text(name: str, figures: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "default.yaml")
-    parser.add_argument("--vad", default="config,0.5/0.35",
-                        help="live VAD settings compared, comma-separated: config or THRESHOLD/NEG")
+    parser.add_argument("--variants", default="config,seal_after=0,vad=0.5/0.35+seal_after=0",
+                        help="settings compared, comma-separated: config, or vad=T/N and seal_after=S joined by +")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sessions", type=int, default=4, help="sessions streaming at once")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
@@ -159,15 +170,17 @@ def main() -> None:
     posted: dict[str, str] = {}
     repeats: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for vad in args.vad.split(","):
-            server = start_server(variant_config(args.config, vad, Path(tmp)), Path(tmp) / "server.log", timeout=900)
+        for variant in args.variants.split(","):
+            config = variant_config(args.config, variant, Path(tmp))
+            name = label(config, variant == "config")
+            server = start_server(config, Path(tmp) / "server.log", timeout=900)
             try:
                 if not posted:
                     posted = post_all(server, rows)
                 for run in range(1, args.runs + 1):
                     figures = scores(rows, stream_all(server, rows, args.sessions))
-                    lines.append(row_text(f"{label(args.config, vad)} (run {run})", figures))
-                    repeats += [f"{label(args.config, vad)} (run {run}): {', '.join(figures['repeats'])}"] \
+                    lines.append(row_text(f"{name} (run {run})", figures))
+                    repeats += [f"{name} (run {run}): {', '.join(figures['repeats'])}"] \
                         if figures["repeats"] else []
                     print(lines[-1], flush=True)
             finally:
@@ -178,7 +191,7 @@ def main() -> None:
     total = sum(r["duration"] for r in rows) / 60
     text = "\n".join([
         f"### Live path on phone audio (`scripts/bench_streaming_telephone.py`): {cpu}, {machine()}", "",
-        f"`.venv/bin/python scripts/bench_streaming_telephone.py --runs {args.runs} --vad {args.vad} "
+        f"`.venv/bin/python scripts/bench_streaming_telephone.py --runs {args.runs} --variants {args.variants} "
         f"--sessions {args.sessions}`: the telephone set's {len(rows)} clips, calls and digit sentences "
         f"({total:.1f} min) streamed in their own G.711 codec at 8 kHz, real time, {args.sessions} sessions at once, "
         "each file its own session ending in `finalize`; the same files posted once.", "",
