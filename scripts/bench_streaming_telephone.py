@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import tempfile
 import time
@@ -34,19 +33,10 @@ from scripts.prerecorded_scoring import corpus_wer, digits_after_itn  # noqa: E4
 from server.config import load_config  # noqa: E402
 from tests.helpers import ServerProcess, normalise, start_server  # noqa: E402
 from tests.support.live import connect, url  # noqa: E402
-from tests.support.telephone_set import telephone_set  # noqa: E402
+from tests.support.telephone_set import g711_payload, telephone_set  # noqa: E402
 
 PACKET = 160  # 20 ms of 8 kHz G.711: one byte a sample
 CODECS = {"ulaw": "mulaw", "alaw": "alaw"}
-
-
-def g711_payload(path: str) -> bytes:
-    """The raw G.711 bytes of a telephone-set WAV (its `data` chunk)."""
-    raw = Path(path).read_bytes()
-    match = re.search(rb"data(....)", raw)
-    if match is None:
-        raise ValueError(f"{path}: no data chunk")
-    return raw[match.end() : match.end() + int.from_bytes(match.group(1), "little")]
 
 
 async def stream_file(server: ServerProcess, row: dict) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 
 from tests.helpers import ServerProcess, normalise
 from tests.support.live import collect_until, connect, send_audio, url
-from tests.support.telephone_set import telephone_set
+from tests.support.telephone_set import g711_payload, telephone_set
 
 pytestmark = pytest.mark.slow
 
@@ -28,15 +27,6 @@ def recall(reference: str, transcript: str) -> float:
     ref = set(normalise(reference).split())
     hyp = set(normalise(transcript).split())
     return len(ref & hyp) / len(ref)
-
-
-def g711_payload(path: str) -> bytes:
-    """The raw μ-law bytes of a G.711 WAV (the `data` chunk), as a telephony bridge streams them."""
-    raw = Path(path).read_bytes()
-    match = re.search(rb"data(....)", raw)
-    assert match is not None
-    size = int.from_bytes(match.group(1), "little")
-    return raw[match.end() : match.end() + size]
 
 
 def test_posted_call_has_both_openings_and_two_speakers(server: ServerProcess, call: dict) -> None:

@@ -123,6 +123,16 @@ def write_g711_wav(path: Path, codes: np.ndarray, codec: str) -> None:
     path.write_bytes(b"RIFF" + np.array([len(body)], "<u4").tobytes() + body)
 
 
+
+def g711_payload(path: str | Path) -> bytes:
+    """The raw G.711 bytes of a telephone-set WAV (its `data` chunk), as a telephony bridge streams them."""
+    raw = Path(path).read_bytes()
+    at = raw.find(b"data", 12)
+    if at < 0:
+        raise ValueError(f"{path}: no data chunk")
+    size = int.from_bytes(raw[at + 4 : at + 8], "little")
+    return raw[at + 8 : at + 8 + size]
+
 def phone_line(audio16k: np.ndarray, name: str, impaired: bool) -> np.ndarray:
     """16 kHz float speech → 8 kHz int16 as a phone line delivers it (before the codec)."""
     rng = rng_for(name)
