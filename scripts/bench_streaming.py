@@ -355,8 +355,9 @@ def main() -> None:
     peer = run_peer(args, items) if Path(args.peer_python).exists() else (
         f"WhisperLive not run: no venv at {args.peer_python}. Build it with `python3 -m venv /tmp/venv-wlive && "
         "/tmp/venv-wlive/bin/pip install --no-deps whisper-live==0.10.0 && /tmp/venv-wlive/bin/pip install "
-        "faster-whisper==1.2.1 websockets numpy scipy soundfile fastapi uvicorn torch` (its full requirements "
-        "include PyAudio, which needs the portaudio headers; the faster_whisper backend does not use it).")
+        "faster-whisper==1.2.1 websockets numpy scipy soundfile fastapi uvicorn torch==2.13.0` (torch pinned: "
+        "unpinned, pip pulls a multi-GB CUDA build; its full requirements include PyAudio, which needs the "
+        "portaudio headers; the faster_whisper backend does not use it).")
     body = "\n".join([
         "## Live path (`scripts/bench_streaming.py`)", "",
         f"Machine: {machine()}. CPU: {cpu}.", "",
