@@ -74,6 +74,14 @@ def test_pauses_are_sealed_and_the_final_is_close_to_the_reference(decoder: Live
     assert error <= 0.15
 
 
+@pytest.mark.slow
+def test_a_stream_that_ends_just_after_its_last_word_keeps_it(decoder: LiveDecoder) -> None:
+    """The clip ends 0.28 s after "modern": the final's audio gets silence before the encoder window's zero-frame
+    padding (`final_silence_seconds`); without it float32 numerics returned "in being comparatively"."""
+    finals, _ = stream(model_decode(decoder), new_session(), load_pcm(CLIP))
+    assert words_of(" ".join(f.text for f in finals)) == words_of(reference(CLIP))
+
+
 def test_endpointing_final_reuses_the_speculative_decode_of_its_pause() -> None:
     """Speech, then silence: one speculative job per pause, and the endpointing final asks for the same decode."""
     pcm = np.concatenate([load_pcm(CLIP), np.zeros(16000, np.float32)])

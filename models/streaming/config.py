@@ -34,6 +34,11 @@ class DecoderConfig(_Strict):
     # Final decodes (speculative ones at pauses included) are padded by this much instead, when set: a
     # longer window costs encoder time only on the decode whose words are kept.
     final_pad_seconds: float | None = None
+    # Final decodes get this much silence (zero samples) appended to their audio before the window is padded:
+    # the window's padding is zero log-mel frames, which are not silence, and a stream that ends just after a
+    # word lost that word under float32 numerics ("in being comparatively" for "... modern", audio ending
+    # 0.28 s after it).
+    final_silence_seconds: float = Field(0.0, ge=0)
     # Encode a batch in one CTranslate2 call (GPU); on CPU rows are encoded one by one (measured faster),
     # generate and alignment stay batched either way.
     batch_encode: bool = False

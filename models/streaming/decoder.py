@@ -19,6 +19,7 @@ from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens, merge_punctuations
 
+from models.audio import SAMPLE_RATE
 from models.ct2_threads import SplitThreadsModel
 from models.languages import pick_language
 from models.streaming.config import DecoderConfig
@@ -142,9 +143,7 @@ class LiveDecoder:
 
     def _run(self, items: list[_Item]) -> None:
         window = max(self.window_frames(i.request.audio.size, i.request.final) for i in items)
-        features = np.stack([
-            pad_or_trim(self._fw.feature_extractor(i.request.audio)[:, : i.content], window) for i in items
-        ]).astype(np.float32)
+        features = np.stack([self._features(i.request, window) for i in items]).astype(np.float32)
         encoded = self._encode(features)
         self._languages(items, encoded)
         for item in items:
@@ -166,6 +165,14 @@ class LiveDecoder:
         self._search_again(items, encoded, [n for n, i in enumerate(items) if self._greedy_final(i) and not i.tokens])
         self._align(items, encoded)
         self._search_early_stops(items, encoded)
+
+    def _features(self, request: DecodeRequest, window: int) -> np.ndarray:
+        """Log-mel features of the request's audio, padded with zero frames to `window`; a final's audio first
+        gets `final_silence_seconds` of silence."""
+        audio = request.audio
+        if request.final and self.config.final_silence_seconds > 0:
+            audio = np.concatenate([audio, np.zeros(int(self.config.final_silence_seconds * SAMPLE_RATE), audio.dtype)])
+        return pad_or_trim(self._fw.feature_extractor(audio)[:, : min(audio.size // HOP, window)], window)
 
     def _greedy_final(self, item: _Item) -> bool:
         return item.request.final and item.request.greedy and self.config.final_beam_size > self.config.beam_size
