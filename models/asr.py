@@ -164,10 +164,9 @@ class WhisperEngine:
             gaps = uncovered_stretches(core, spans, decode.coverage_tolerance_seconds, decode.redecode_min_seconds)
             if gaps:
                 log.debug("%s: re-decoding %d speech stretch(es) no word covered", self.name, len(gaps))
-                duration = audio.size / SAMPLE_RATE
-                pad = decode.vad_speech_pad_ms / 1000
-                windows = [Window(((max(0.0, s - pad), min(duration, e + pad)),)) for s, e in gaps]
-                pieces += self._decode(audio, windows, key, decode, gaps)
+                pieces += self._decode(audio, _around(gaps, decode.vad_speech_pad_ms / 1000, audio), key, decode, gaps)
+                if decode.redecode_context_seconds > 0:
+                    pieces += self._decode_in_context(audio, pieces, gaps, key, decode)
         pieces.sort(key=lambda piece: piece.start)
         extend_to_speech_end([w for piece in pieces for w in piece.words], core, decode.word_end_snap_seconds)
         joiner = "" if language in NO_SPACE_LANGUAGES else " "
@@ -182,6 +181,24 @@ class WhisperEngine:
             language=language,
             language_probability=language_probability,
         )
+
+    def _decode_in_context(
+        self, audio: np.ndarray, pieces: list[_Piece], gaps: list[Span], key: WindowKey, decode: DecodeConfig
+    ) -> list[_Piece]:
+        """Stretches still without a word, decoded once more with `redecode_context_seconds` of audio around them.
+
+        On a lone stretch of a fraction of a second (a far-field "yeah" in a meeting) Whisper often returns
+        nothing; the real audio around it lets it place the word. Words from the context are already
+        transcribed, so only words whose middle falls inside the stretch itself are kept.
+        """
+        tolerance = decode.coverage_tolerance_seconds
+        spans = [(w.start, w.end) for piece in pieces for w in piece.words]
+        empty = [gap for gap in gaps if uncovered_stretches([gap], spans, tolerance, 0.0) == [gap]]  # no word touches it
+        if not empty:
+            return []
+        log.debug("%s: %d stretch(es) still without words; decoding them in context", self.name, len(empty))
+        return self._decode(audio, _around(empty, decode.redecode_context_seconds, audio), key, decode, empty,
+                            keep_tolerance=0.0)
 
     def _split_skipped_windows(
         self,
@@ -220,11 +237,14 @@ class WhisperEngine:
         key: WindowKey,
         decode: DecodeConfig,
         keep: list[Span] | None,
+        keep_tolerance: float | None = None,
     ) -> list[_Piece]:
-        """Decode windows; with `keep`, only words inside those spans (± tolerance) are kept."""
+        """Decode windows; with `keep` (one span per window), only words inside those spans (± `keep_tolerance`,
+        by default the coverage tolerance) are kept."""
         audios = [window.audio(audio) for window in windows]
         outputs = self._unlooped(audios, self.batcher.decode(key, audios), key, decode, keep is not None)
-        tolerance = decode.coverage_tolerance_seconds
+        tolerance = decode.coverage_tolerance_seconds if keep_tolerance is None else keep_tolerance
+        pad = decode.vad_speech_pad_ms / 1000
         pieces: list[_Piece] = []
         for index, (window, segments) in enumerate(zip(windows, outputs, strict=True)):
             for segment in segments:
@@ -252,8 +272,10 @@ class WhisperEngine:
                     words = [w for i, w in enumerate(words) if i not in piled]
                     text = "".join(w.word for w in words).strip()
                 if keep is not None:
-                    words = [w for w in words if _inside((w.start + w.end) / 2, keep, tolerance)]
-                    limit = decode.redecode_max_words_per_second * window.duration + 1
+                    words = [w for w in words if _inside((w.start + w.end) / 2, [keep[index]], tolerance)]
+                    # counted over the stretch and its speech padding, not over context decoded around them
+                    heard = min(window.duration, keep[index][1] - keep[index][0] + 2 * pad)
+                    limit = decode.redecode_max_words_per_second * heard + 1
                     if decode.redecode_max_words_per_second > 0 and len(words) > limit:
                         words = []  # more words than the audio decoded can hold: a made-up sentence
                     text = "".join(w.word for w in words).strip()
@@ -293,6 +315,12 @@ class WhisperEngine:
 def _compression_ratio(segments: list[DecodedSegment]) -> float:
     text = " ".join(segment.text.strip() for segment in segments)
     return get_compression_ratio(text) if text else 0.0
+
+
+def _around(spans: list[Span], seconds: float, audio: np.ndarray) -> list[Window]:
+    """One window per span, widened by `seconds` of the chunk's audio on each side."""
+    duration = audio.size / SAMPLE_RATE
+    return [Window(((max(0.0, s - seconds), min(duration, e + seconds)),)) for s, e in spans]
 
 
 def _inside(t: float, spans: list[Span], tolerance: float) -> bool:

@@ -85,6 +85,10 @@ class DecodeConfig(_Strict):
     # clip). Measured over the stretch alone it also dropped fast real speech (AMI dev00's 5 words in 0.64 s of
     # VAD speech). 0 turns this off.
     redecode_max_words_per_second: float = 5.0
+    # A re-decoded stretch that still has no word is decoded once more with this much real audio on each side
+    # (the VAD padding alone gives Whisper under a second and a half to place a short word in); only words
+    # whose middle is inside the stretch are kept. 0 turns this second try off.
+    redecode_context_seconds: float = Field(0.0, ge=0)
     # False: the encoder sees each window's speech padded up to whole window_step_seconds, not 30 s.
     full_window: bool = True
     window_step_seconds: float = 10.0

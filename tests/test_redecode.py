@@ -112,3 +112,20 @@ def test_fast_speech_in_a_short_stretch_is_kept(pulse: WhisperEngine) -> None:
     for start, end in speech_regions(audio, threshold=0.35):
         if end - start >= 0.4 and end < audio.size / SAMPLE_RATE - 0.5:
             assert [w for w in result.words if start - 0.5 <= w.start <= end + 0.5], (start, end, result.text)
+
+
+@pytest.mark.parametrize("compute_type", ["int8", "float32"])
+def test_a_lone_short_word_is_decoded_again_with_the_audio_around_it(compute_type: str) -> None:
+    # AMI trn02 through the phone line holds one 0.69 s backchannel (RTTM turn 20.70-21.39 s) and nothing else;
+    # Silero hears about 0.3 s of it. Decoded alone with the VAD's 0.4 s padding, `pulse` returned nothing
+    # (Intel int8): coverage 0 %. Decoded once more with 2 s of the audio around it, the stretch gets a word,
+    # and no word from that context lands outside it.
+    pulse = default_engine("pulse", compute_type)
+    assert pulse.config.batch.redecode_context_seconds > 0
+    row = next(r for r in telephone_set() if r["id"] == "ami_trn02")
+    audio = decode_audio(row["path"])
+    regions = speech_regions(audio)
+    assert regions and all(20.2 <= s and e <= 21.9 for s, e in regions), regions
+    result = pulse.transcribe_chunk(audio, ENGLISH)
+    assert speech_coverage(regions, [(w.start, w.end) for w in result.words]) >= 0.98, result.text
+    assert all(20.2 <= w.start and w.end <= 21.9 for w in result.words), result.words
