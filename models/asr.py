@@ -22,7 +22,8 @@ from models.coverage import (
     speech_regions,
     uncovered_stretches,
 )
-from models.ct2_threads import split_threads
+from models.ct2_threads import SplitThreadsModel, split_threads
+from models.forward_process import ForwardSpec, ProcessForward
 from models.languages import LanguagePlan, pick_language
 from models.priority import call_at_priority
 from models.text.words import is_filler
@@ -86,16 +87,32 @@ class WhisperEngine:
             ), config.nice)
 
         self.model = load(config.cpu_threads)
-        # Windows are generated and aligned on `generate_threads` (models/ct2_threads.py).
-        self.decoding_model = split_threads(self.model, load, config.generate_threads, config.cpu_threads,
-                                            config.device)
+        self._load = load
+        self._decoding_model: WhisperModel | SplitThreadsModel | None = None
         self.supported_languages: frozenset[str] = frozenset(self.model.supported_languages)
         self.is_multilingual: bool = self.model.model.is_multilingual
         batch = config.batch
+        self.forward_process: ProcessForward | None = None
+        if config.prerecorded_process and config.device == "cpu":
+            self.forward_process = ProcessForward(ForwardSpec(
+                str(self.model_dir), config.device, config.compute_type, config.cpu_threads, config.generate_threads,
+                config.num_workers, config.nice, batch.batch_encode,
+            ), name)
         self.batcher = WindowBatcher(
-            self.decoding_model, batch.batch_size, batch.batch_gather_ms, name, batch.full_window, batch.window_step_seconds,
-            nice=config.nice, batch_encode=batch.batch_encode,
+            # In a child, windows decode there; here the model only makes their features.
+            self.model if self.forward_process else self.decoding_model, batch.batch_size, batch.batch_gather_ms,
+            name, batch.full_window, batch.window_step_seconds, nice=config.nice, batch_encode=batch.batch_encode,
+            forward=self.forward_process,
         )
+
+    @property
+    def decoding_model(self) -> WhisperModel | SplitThreadsModel:
+        """The model as windows are decoded in this process: generation and alignment on `generate_threads`
+        (models/ct2_threads.py). Loaded on first use when pre-recorded windows decode in a child process."""
+        if self._decoding_model is None:
+            self._decoding_model = split_threads(self.model, self._load, self.config.generate_threads,
+                                                 self.config.cpu_threads, self.config.device)
+        return self._decoding_model
 
     def _language(self, audio: np.ndarray, plan: LanguagePlan, regions: list[Span]) -> tuple[str | None, float]:
         """The decoding language: pinned, or detected (among the plan's candidates); None without speech.

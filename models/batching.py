@@ -17,6 +17,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import ctranslate2
 import numpy as np
@@ -84,9 +85,11 @@ class WindowBatcher:
         window_step_seconds: float = 10.0,
         nice: int = 0,
         batch_encode: bool = True,
+        forward: WindowsForward | None = None,
     ) -> None:
-        self.model = model
-        self.batch_encode = batch_encode
+        self.model = model  # its feature extractor makes every window's input
+        # The CTranslate2 call itself: in this process by default, or in a child (models/forward_process.py).
+        self.forward: WindowsForward = forward or WindowForward(model, batch_encode)
         self.nice = nice  # the dispatcher thread's niceness (see models/priority.py)
         self.full_window = full_window
         self.step_frames = max(2, int(window_step_seconds * 100)) // 2 * 2  # even: stride-2 convolution
@@ -94,7 +97,6 @@ class WindowBatcher:
         self.gather_seconds = max(0.0, gather_ms) / 1000.0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._held: list[_Pending] = []
-        self._tokenizers: dict[tuple[str, str], Tokenizer] = {}
         self.calls = 0
         self.windows = 0
         self._thread = threading.Thread(target=self._run, name=f"batch-{name}", daemon=True)
@@ -116,6 +118,9 @@ class WindowBatcher:
 
     def close(self) -> None:
         self._queue.put(None)
+        close = getattr(self.forward, "close", None)
+        if close is not None:
+            close()
 
     def _next_batch(self) -> list[_Pending] | None:
         first = self._held.pop(0) if self._held else self._queue.get()
@@ -145,7 +150,10 @@ class WindowBatcher:
             if batch is None:
                 return
             try:
-                results = self._forward(batch)
+                results = self.forward(batch[0].key, np.stack([item.features for item in batch]),
+                                       [item.duration for item in batch])
+                self.calls += 1
+                self.windows += len(batch)
             except Exception as exc:  # every waiting request gets the error, the thread lives on
                 for item in batch:
                     item.future.set_exception(exc)
@@ -153,24 +161,28 @@ class WindowBatcher:
             for item, result in zip(batch, results, strict=True):
                 item.future.set_result(result)
 
-    def _tokenizer(self, language: str, task: str) -> Tokenizer:
-        if (language, task) not in self._tokenizers:
-            self._tokenizers[(language, task)] = Tokenizer(
-                self.model.hf_tokenizer, self.model.model.is_multilingual, task=task, language=language
-            )
-        return self._tokenizers[(language, task)]
 
-    def _forward(self, batch: list[_Pending]) -> list[list[DecodedSegment]]:
-        key = batch[0].key
+class WindowsForward(Protocol):
+    """Encodes, generates and aligns a batch of windows that share `key` (`features`: one row per window)."""
+
+    def __call__(self, key: WindowKey, features: np.ndarray, durations: list[float]) -> list[list[DecodedSegment]]: ...
+
+
+class WindowForward:
+    """The batched forward pass in this process, through faster-whisper's batched pipeline."""
+
+    def __init__(self, model: WhisperModel | SplitThreadsModel, batch_encode: bool = True) -> None:
+        self.model = model
+        self.batch_encode = batch_encode
+        self._tokenizers: dict[tuple[str, str], Tokenizer] = {}
+
+    def __call__(self, key: WindowKey, features: np.ndarray, durations: list[float]) -> list[list[DecodedSegment]]:
         tokenizer = self._tokenizer(key.language, key.task)
         options = _options(key, tokenizer)
-        features = np.stack([item.features for item in batch])
-        metadata = [{"offset": 0.0, "duration": item.duration} for item in batch]
+        metadata = [{"offset": 0.0, "duration": duration} for duration in durations]
         # A fresh pipeline per call: its word-timing state must not leak between requests.
-        model = self.model if self.batch_encode or len(batch) == 1 else _RowByRowEncoder(self.model)
+        model = self.model if self.batch_encode or len(features) == 1 else _RowByRowEncoder(self.model)
         outputs = BatchedInferencePipeline(model).forward(features, tokenizer, metadata, options)
-        self.calls += 1
-        self.windows += len(batch)
         return [
             [
                 DecodedSegment(
@@ -185,6 +197,13 @@ class WindowBatcher:
             ]
             for output in outputs
         ]
+
+    def _tokenizer(self, language: str, task: str) -> Tokenizer:
+        if (language, task) not in self._tokenizers:
+            self._tokenizers[(language, task)] = Tokenizer(
+                self.model.hf_tokenizer, self.model.model.is_multilingual, task=task, language=language
+            )
+        return self._tokenizers[(language, task)]
 
 
 class _RowByRowEncoder:

@@ -120,6 +120,10 @@ class ModelConfig(_Strict):
     # pipeline threads and batch dispatcher. Live decodes run on their own instance at 0, so a long
     # file yields the CPU to live sessions rather than delaying their finals. 0 = no change.
     nice: int = 10
+    # Decode pre-recorded windows in a child process with its own copy of the weights, which live
+    # finals stop while they decode (live.pause_prerecorded_max_seconds; models/forward_process.py).
+    # CPU only: a GPU deployment keeps them in the server process.
+    prerecorded_process: bool = False
     english_only: bool = False
     streaming: bool = False
     batch: DecodeConfig = Field(default_factory=DecodeConfig)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from models.asr import WhisperEngine
 from models.config import ModelConfig, PulseConfig
+from models.pause_gate import PauseGate
 from models.pool import InferencePool
 from models.priority import keep_blas_on_calling_threads
 
@@ -27,8 +28,10 @@ class LoadedModel:
 
 
 class ModelRegistry:
-    def __init__(self, models: dict[str, LoadedModel]) -> None:
+    def __init__(self, models: dict[str, LoadedModel], pause_gate: PauseGate | None = None) -> None:
         self._models = models
+        # Live finals stop the models' pre-recorded decode processes while they decode (models/pause_gate.py).
+        self.pause_gate = pause_gate or PauseGate(0.0)
 
     @classmethod
     def load(cls, config: PulseConfig, cache_dir: Path) -> ModelRegistry:
@@ -47,7 +50,11 @@ class ModelRegistry:
             workers = mc.num_workers * max(1, mc.batch.batch_size)
             loaded[name] = LoadedModel(name, mc, engine, InferencePool(name, workers, mc.max_queue, nice=mc.nice))
             log.info("model %s ready (%s)", name, engine.model_dir)
-        return cls(loaded)
+        gate = PauseGate(config.live.pause_prerecorded_max_seconds)
+        for engine in engines.values():
+            if engine.forward_process is not None:
+                gate.register(lambda process=engine.forward_process: process.pid)
+        return cls(loaded, gate)
 
     def get(self, name: str) -> LoadedModel | None:
         return self._models.get(name)
@@ -56,6 +63,7 @@ class ModelRegistry:
         return list(self._models)
 
     def shutdown(self) -> None:
+        self.pause_gate.close()
         for model in self._models.values():
             model.pool.shutdown()
             model.engine.batcher.close()

@@ -72,6 +72,16 @@ class AppStateCollector(Collector):
         decodes.add_metric(["partial"], stats.partials_run if stats else 0)
         decodes.add_metric(["final"], stats.finals_run if stats else 0)
         yield decodes
+        registry = getattr(self.state, "registry", None)
+        gate = registry.pause_gate if registry is not None else None
+        yield CounterMetricFamily(
+            "pulse_prerecorded_pauses", "Times live finals stopped the pre-recorded decode processes",
+            value=gate.pauses if gate else 0,
+        )
+        yield CounterMetricFamily(
+            "pulse_prerecorded_paused_seconds", "Seconds the pre-recorded decode processes spent stopped for finals",
+            value=gate.paused_seconds if gate else 0.0,
+        )
 
     def _jobs(self) -> Iterator[Any]:
         jobs = getattr(self.state, "jobs", None)

@@ -215,3 +215,17 @@ def timed_words(text: str, speaker: int | None = None) -> list[Word]:
              speaker=speaker, speaker_confidence=0.9 if speaker is not None else None)
         for index, part in enumerate(text.split())
     ]  # fmt: skip
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the pre-recorded decode processes, models/forward_process.py)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                pending.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return found

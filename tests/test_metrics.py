@@ -22,7 +22,8 @@ FAMILIES = {
     "pulse_http_requests", "pulse_http_request_duration_seconds", "pulse_audio_seconds", "pulse_processing_seconds",
     "pulse_real_time_factor", "pulse_queue_depth", "pulse_queue_capacity", "pulse_live_sessions_open",
     "pulse_live_sessions", "pulse_live_messages", "pulse_live_finalize_latency_seconds",
-    "pulse_live_partials_dropped", "pulse_live_decodes", "pulse_async_jobs", "pulse_webhook_attempts",
+    "pulse_live_partials_dropped", "pulse_live_decodes", "pulse_prerecorded_pauses", "pulse_prerecorded_paused_seconds",
+    "pulse_async_jobs", "pulse_webhook_attempts",
     "pulse_component_loaded", "pulse_ready",
 }
 

@@ -1,5 +1,8 @@
 """Pre-recorded work runs at the model's niceness, live decodes at 0 (real server, real model, /proc).
 
+With `prerecorded_process` the pre-recorded decodes run in a child process (models/forward_process.py),
+whose threads count with the server's.
+
 A long file on the same CPU must not delay live finals: the pre-recorded engine's threads (and the
 CTranslate2 compute threads they start) run at `models.<name>.nice`, the live instance's at 0, so
 the kernel gives live decodes the CPU first. Checked by which threads of the server process burn
@@ -18,22 +21,24 @@ import httpx
 import pytest
 
 from server.config import load_config
-from tests.helpers import JFK, REPO, ServerProcess, load_pcm
+from tests.helpers import JFK, REPO, ServerProcess, load_pcm, process_tree
 from tests.support.live import connect, pcm16, send_audio, url
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")]
 
 
 def cpu_by_niceness(pid: int) -> dict[int, int]:
-    """CPU ticks each thread of `pid` has used, summed by the thread's niceness."""
+    """CPU ticks each thread of `pid` and of its child processes has used, summed by the thread's niceness."""
     ticks: dict[int, int] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the thread ended meanwhile
-        nice, used = int(fields[16]), int(fields[11]) + int(fields[12])  # stat fields 19, 14 + 15
-        ticks[nice] = ticks.get(nice, 0) + used
+    for process in process_tree(pid):
+        tasks = Path(f"/proc/{process}/task")
+        for task in tasks.iterdir() if tasks.exists() else []:
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the thread ended meanwhile
+            nice, used = int(fields[16]), int(fields[11]) + int(fields[12])  # stat fields 19, 14 + 15
+            ticks[nice] = ticks.get(nice, 0) + used
     return ticks
 
 

@@ -186,3 +186,6 @@ class LiveServerConfig(_Strict):
     max_buffer_seconds: float = 60.0
     # A fed chunk longer than this runs its VAD on a worker thread instead of the event loop.
     vad_in_thread_seconds: float = 1.0
+    # While a final decodes, models with `prerecorded_process: true` have their pre-recorded decode process
+    # stopped, for at most this long in a row (then it runs until the finals end); 0 = never stopped.
+    pause_prerecorded_max_seconds: float = Field(1.0, ge=0)

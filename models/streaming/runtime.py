@@ -60,7 +60,7 @@ class LiveRuntime:
     def __init__(self, registry: ModelRegistry, config: LiveServerConfig) -> None:
         self.registry = registry
         self.config = config
-        self.scheduler = DecodeScheduler(config)
+        self.scheduler = DecodeScheduler(config, registry.pause_gate)
         self._decoders: dict[tuple[str, str], LiveDecoder] = {}
         self._models: dict[tuple[str, str, int, int | None], WhisperModel | SplitThreadsModel] = {}
         self._sessions: set[str] = set()

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from models.audio import SAMPLE_RATE
+from models.pause_gate import PauseGate
 from models.streaming.config import LiveServerConfig
 from models.streaming.decoder import DecodeRequest, DecodeResult, LiveDecoder
 
@@ -60,8 +61,10 @@ class SchedulerStats:
 class DecodeScheduler:
     """Runs batched decodes on `decode_workers` threads; every public method is called from the event loop."""
 
-    def __init__(self, config: LiveServerConfig) -> None:
+    def __init__(self, config: LiveServerConfig, pause_gate: PauseGate | None = None) -> None:
         self.config = config
+        # Stops pre-recorded decode processes while a final (or a speculative final decode) runs.
+        self._pause_gate = pause_gate
         self._executor = ThreadPoolExecutor(max_workers=config.decode_workers, thread_name_prefix="live-decode")
         self._finals: deque[_Job] = deque()
         self._partials: OrderedDict[str, _Job] = OrderedDict()
@@ -195,11 +198,15 @@ class DecodeScheduler:
             self.stats.finals_run += sum(1 for j in batch if j.final)
             self.stats.partials_run += sum(1 for j in batch if not j.final)
             requests = [job.request for job in batch]
+            if self._pause_gate is not None and _holds_prerecorded(batch):
+                self._pause_gate.hold()
             task = loop.run_in_executor(self._executor, batch[0].decoder.decode_batch, requests)
             task.add_done_callback(lambda t, b=batch, s=time.monotonic(): self._finished(b, t, s))
 
     def _finished(self, batch: list[_Job], task: asyncio.Future[list[DecodeResult]], started: float) -> None:
         self._running -= 1
+        if self._pause_gate is not None and _holds_prerecorded(batch):
+            self._pause_gate.release()
         spent = time.monotonic() - started
         finals = sum(job.request.audio.size for job in batch if job.final) / SAMPLE_RATE
         partials = sum(job.request.audio.size for job in batch if not job.final) / SAMPLE_RATE
@@ -228,3 +235,8 @@ class DecodeScheduler:
         if self._gather is not None:
             self._gather.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _holds_prerecorded(batch: list[_Job]) -> bool:
+    """A final, or a speculative decode a final will use, is in the batch: pre-recorded work waits for it."""
+    return any(job.final or not job.droppable for job in batch)
