@@ -67,7 +67,13 @@ class ProcessForward:
         self._lock = threading.Lock()
         self._process: Any = None
         self._connection: Connection | None = None
-        self._start()
+        self._ready = False
+        self._launch()  # loads while the caller goes on; `wait_ready` (or the first call) waits for it
+
+    def wait_ready(self) -> None:
+        """Block until the child has loaded its weights; ForwardProcessError if it could not."""
+        with self._lock:
+            self._await_ready()
 
     @property
     def pid(self) -> int | None:
@@ -77,6 +83,7 @@ class ProcessForward:
 
     def __call__(self, key: WindowKey, features: np.ndarray, durations: list[float]) -> list[list[DecodedSegment]]:
         with self._lock:
+            self._await_ready()
             for attempt in range(2):
                 try:
                     assert self._connection is not None
@@ -89,7 +96,8 @@ class ProcessForward:
                     log.error("%s: decode process died (exit %s); starting it again and retrying", self.name, code)
                     self.restarts += 1
                     self._stop()
-                    self._start()
+                    self._launch()
+                    self._await_ready()
                     continue
                 if isinstance(reply, _Failure):
                     raise ForwardProcessError(f"{self.name}: {reply.message}")
@@ -100,28 +108,37 @@ class ProcessForward:
         with self._lock:
             self._stop()
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=serve, args=(child, self.spec), name=f"forward-{self.name}",
                                         daemon=True)
         process.start()
         child.close()
-        if not parent.poll(START_TIMEOUT_SECONDS):
+        self._process, self._connection, self._ready = process, parent, False
+
+    def _await_ready(self) -> None:
+        if self._ready:
+            return
+        process, connection = self._process, self._connection
+        if process is None or connection is None:
+            raise ForwardProcessError(f"{self.name}: decode process closed")
+        if not connection.poll(START_TIMEOUT_SECONDS):
             process.kill()
             raise ForwardProcessError(f"{self.name}: decode process did not start in {START_TIMEOUT_SECONDS:g} s")
         try:
-            ready = parent.recv()
+            ready = connection.recv()
         except EOFError as exc:
             raise ForwardProcessError(f"{self.name}: decode process exited while loading ({process.exitcode})") from exc
         if isinstance(ready, _Failure):
             process.join(5)
             raise ForwardProcessError(f"{self.name}: decode process failed to load: {ready.message}")
-        self._process, self._connection = process, parent
+        self._ready = True
         log.info("%s: pre-recorded decodes run in process %d", self.name, process.pid)
 
     def _stop(self) -> None:
         process, connection = self._process, self._connection
         self._process = self._connection = None
+        self._ready = False
         if process is None:
             return
         with contextlib.suppress(OSError):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from models.asr import WhisperEngine
 from models.config import ModelConfig, PulseConfig
+from models.forward_process import ForwardProcessError
 from models.pause_gate import PauseGate
 from models.pool import InferencePool
 from models.priority import keep_blas_on_calling_threads
@@ -53,6 +54,10 @@ class ModelRegistry:
         gate = PauseGate(config.live.pause_prerecorded_max_seconds)
         for engine in engines.values():
             if engine.forward_process is not None:
+                try:  # the decode processes loaded their weights meanwhile
+                    engine.forward_process.wait_ready()
+                except ForwardProcessError as exc:
+                    raise ModelLoadError(f"model {engine.name!r} failed to load: {exc}") from exc
                 gate.register(lambda process=engine.forward_process: process.pid)
         return cls(loaded, gate)
 

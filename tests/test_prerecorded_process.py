@@ -171,7 +171,7 @@ def test_a_killed_child_is_started_again_and_the_call_retried(
 def test_weights_that_do_not_load_stop_start_up_with_the_reason(tmp_path: Path) -> None:
     spec = ForwardSpec(str(tmp_path), "cpu", "int8", 1, None, 1, 0, False)  # an empty directory
     with pytest.raises(ForwardProcessError, match="failed to load"):
-        ProcessForward(spec, "broken")
+        ProcessForward(spec, "broken").wait_ready()
 
 
 def test_decode_processes_end_with_a_killed_server(tmp_path: Path) -> None:
