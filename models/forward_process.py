@@ -141,8 +141,9 @@ class ProcessForward:
         self._ready = False
         if process is None:
             return
-        with contextlib.suppress(OSError):
-            os.kill(process.pid, signal.SIGCONT)  # a stopped child cannot read its way out
+        if hasattr(signal, "SIGCONT"):
+            with contextlib.suppress(OSError):
+                os.kill(process.pid, signal.SIGCONT)  # a stopped child cannot read its way out
         if connection is not None:
             with contextlib.suppress(OSError):
                 connection.send(None)
@@ -156,7 +157,7 @@ class ProcessForward:
 def serve(connection: Connection, spec: ForwardSpec) -> None:
     """The child's loop: load the weights, then answer one batch of windows at a time until told to stop."""
     _die_with_parent()
-    if spec.nice > 0:
+    if spec.nice > 0 and hasattr(os, "setpriority"):
         os.setpriority(os.PRIO_PROCESS, 0, min(19, spec.nice))  # threads started from here on inherit it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent stops us
     try:
