@@ -1,14 +1,16 @@
 """Pre-recorded windows decoded in a child process, which live finals can stop outright.
 
-Niceness gives a long file only the CPU that live sessions leave, but on 2 cores a live final decoded
-while the file's CTranslate2 threads run still took ~40 % longer (its barrier-heavy parallel regions
-share the cores, the caches and the GIL with them; docs/benchmarks.md). A process can be stopped
-(SIGSTOP) for the moment a final decodes and continued (SIGCONT) after it: `models/pause_gate.py`
-does that. The child holds its own instance of the weights; the parent keeps extracting features
-and sends each batch of windows over a pipe, one call at a time.
+Niceness gives a long file only the CPU that live sessions leave, yet on 2 cores the finalize→final
+p95 of live sessions beside a 10-minute file was still 1.16–1.46× their p95 alone while the file
+decoded in the server process; with the file's decodes in another process, stopped (SIGSTOP) while a final decodes and continued
+(SIGCONT) after it, they do not (docs/benchmarks.md, "Live finals beside a file, the file in its own
+process"; `models/pause_gate.py` does the stopping). The child holds its own instance of the weights;
+the parent keeps extracting features and sends each batch of windows over a pipe, one call at a time.
 
 A child that dies (OOM killer, a crash in CTranslate2) is started again and the call is retried
-once, so an accepted request is not lost with it.
+once, so an accepted request is not lost with it. On Linux the kernel ends the child when the thread
+that started it ends: the thread that loads the registry (the server's main thread) or, for a
+restart, the model's batch dispatcher; both live as long as the server.
 """
 
 from __future__ import annotations
