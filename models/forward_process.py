@@ -2,10 +2,11 @@
 
 Niceness gives a long file only the CPU that live sessions leave, yet on 2 cores the finalize→final
 p95 of live sessions beside a 10-minute file was still 1.16–1.46× their p95 alone while the file
-decoded in the server process; with the file's decodes in another process, stopped (SIGSTOP) while a final decodes and continued
-(SIGCONT) after it, they do not (docs/benchmarks.md, "Live finals beside a file, the file in its own
-process"; `models/pause_gate.py` does the stopping). The child holds its own instance of the weights;
-the parent keeps extracting features and sends each batch of windows over a pipe, one call at a time.
+decoded in the server process; with the file's decodes in another process, stopped (SIGSTOP) while
+a final decodes and continued (SIGCONT) after it, it was 0.87–1.14× (docs/benchmarks.md, "Live finals
+beside a file, the file in its own process"; `models/pause_gate.py` does the stopping). The child holds
+its own instance of the weights; the parent keeps extracting features and sends each batch of windows
+over a pipe, one call at a time.
 
 A child that dies (OOM killer, a crash in CTranslate2) is started again and the call is retried
 once, so an accepted request is not lost with it. On Linux the kernel ends the child when the thread
