@@ -169,10 +169,13 @@ class WindowsForward(Protocol):
 
 
 class WindowForward:
-    """The batched forward pass in this process, through faster-whisper's batched pipeline."""
+    """The batched forward pass in this process, through faster-whisper's batched pipeline; batches of two
+    or more windows run on `wide` instead when given (a model with more generation threads)."""
 
-    def __init__(self, model: WhisperModel | SplitThreadsModel, batch_encode: bool = True) -> None:
+    def __init__(self, model: WhisperModel | SplitThreadsModel, batch_encode: bool = True,
+                 wide: WhisperModel | None = None) -> None:
         self.model = model
+        self.wide = wide
         self.batch_encode = batch_encode
         self._tokenizers: dict[tuple[str, str], Tokenizer] = {}
 
@@ -181,7 +184,8 @@ class WindowForward:
         options = _options(key, tokenizer)
         metadata = [{"offset": 0.0, "duration": duration} for duration in durations]
         # A fresh pipeline per call: its word-timing state must not leak between requests.
-        model = self.model if self.batch_encode or len(features) == 1 else _RowByRowEncoder(self.model)
+        base = self.wide if self.wide is not None and len(features) >= 2 else self.model
+        model = base if self.batch_encode or len(features) == 1 else _RowByRowEncoder(base)
         outputs = BatchedInferencePipeline(model).forward(features, tokenizer, metadata, options)
         return [
             [

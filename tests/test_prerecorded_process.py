@@ -135,6 +135,20 @@ def test_windows_decoded_in_the_child_read_as_in_this_process(
         here.close()
 
 
+def test_windows_batched_in_the_child_read_as_one_by_one(
+    engine: WhisperEngine, clips: list[tuple[str, np.ndarray]]
+) -> None:
+    """Several windows in one call generate on the child's two-thread instance: the same text as one by one."""
+    key = WindowKey("en", engine.config.batch.beam_size)
+    calls = engine.batcher.calls
+    together = engine.batcher.decode(key, [audio for _, audio in clips])  # queued at once: one batched call
+    assert engine.batcher.calls == calls + 1
+    for (reference, audio), segments in zip(clips, together, strict=True):
+        alone = engine.batcher.decode(key, [audio])[0]
+        assert wer(reference, text_of(segments)) <= 0.25, (reference, text_of(segments))
+        assert wer(text_of(alone), text_of(segments)) <= 0.1
+
+
 def test_a_stopped_child_holds_its_work_until_the_final_is_done(
     engine: WhisperEngine, clips: list[tuple[str, np.ndarray]]
 ) -> None:
