@@ -22,7 +22,7 @@ from models.coverage import (
     speech_regions,
     uncovered_stretches,
 )
-from models.ct2_threads import SplitThreadsModel, split_threads
+from models.ct2_threads import SplitThreadsModel, load_local_whisper, split_threads
 from models.forward_process import ForwardSpec, ProcessForward
 from models.languages import LanguagePlan, pick_language
 from models.priority import call_at_priority
@@ -77,13 +77,8 @@ class WhisperEngine:
 
         def load(threads: int) -> WhisperModel:
             # Loaded at the model's niceness: its CTranslate2 worker threads keep it.
-            return call_at_priority(lambda: WhisperModel(
-                str(self.model_dir),
-                device=config.device,
-                compute_type=config.compute_type,
-                cpu_threads=threads,
-                num_workers=config.num_workers,
-                local_files_only=True,
+            return call_at_priority(lambda: load_local_whisper(
+                str(self.model_dir), config.device, config.compute_type, threads, config.num_workers
             ), config.nice)
 
         self.model = load(config.cpu_threads)

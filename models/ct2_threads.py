@@ -25,6 +25,13 @@ import ctranslate2
 from faster_whisper import WhisperModel
 
 
+def load_local_whisper(model_dir: str, device: str, compute_type: str, cpu_threads: int,
+                       num_workers: int) -> WhisperModel:
+    """A CTranslate2 Whisper instance on weights already on disk (never fetched from a hub at run time)."""
+    return WhisperModel(model_dir, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
+                        num_workers=num_workers, local_files_only=True)
+
+
 class _RoutedWhisper:
     """A CTranslate2 Whisper whose `encode` runs on another instance of the same weights."""
 

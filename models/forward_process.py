@@ -189,13 +189,10 @@ def serve(connection: Connection, spec: ForwardSpec) -> None:
 
 
 def _load(spec: ForwardSpec) -> Any:
-    from faster_whisper import WhisperModel
+    from models.ct2_threads import load_local_whisper, split_threads
 
-    from models.ct2_threads import split_threads
-
-    def load(threads: int) -> WhisperModel:
-        return WhisperModel(spec.model_dir, device=spec.device, compute_type=spec.compute_type, cpu_threads=threads,
-                            num_workers=spec.num_workers, local_files_only=True)
+    def load(threads: int) -> Any:
+        return load_local_whisper(spec.model_dir, spec.device, spec.compute_type, threads, spec.num_workers)
 
     return split_threads(load(spec.cpu_threads), load, spec.generate_threads, spec.cpu_threads, spec.device)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from faster_whisper import WhisperModel
 
 from models.config import ModelConfig
-from models.ct2_threads import SplitThreadsModel, split_threads
+from models.ct2_threads import SplitThreadsModel, load_local_whisper, split_threads
 from models.registry import LoadedModel, ModelRegistry
 from models.streaming.config import LiveEngineConfig, LiveModelConfig, LiveServerConfig
 from models.streaming.decoder import LiveDecoder
@@ -23,14 +23,8 @@ log = logging.getLogger(__name__)
 def load_live_model(model_dir: Path, model: ModelConfig, engine: LiveEngineConfig, workers: int = 1) -> WhisperModel:
     """A CTranslate2 Whisper instance on a registry model's weights, with the live overrides applied;
     `workers` calls may run on it at once (one per decode worker)."""
-    return WhisperModel(
-        str(model_dir),
-        device=model.device,
-        compute_type=engine.compute_type or model.compute_type,
-        cpu_threads=engine.cpu_threads or model.cpu_threads,
-        num_workers=workers,
-        local_files_only=True,
-    )
+    return load_local_whisper(str(model_dir), model.device, engine.compute_type or model.compute_type,
+                              engine.cpu_threads or model.cpu_threads, workers)
 
 
 def load_live_instance(
